@@ -1,0 +1,55 @@
+"""The storage interface every backend implements.
+
+Keys are relative, slash-separated object names such as ``chris/uploads/a.dcm``: no leading
+slash, no empty or ``..`` segments. A "folder" is only a key prefix; folder-wide operations
+always act on ``prefix + '/'`` so that ``feed_1`` never matches ``feed_10``.
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, Protocol
+
+
+class StorageError(Exception):
+    """A storage backend failed (unreachable, refused, missing object...)."""
+
+
+class ObjectNotFound(StorageError):
+    """The named object does not exist."""
+
+
+class Storage(Protocol):
+    def put(self, key: str, stream: BinaryIO, *, length: int | None = None) -> int:
+        """Store the stream under ``key`` (replacing it) and return the number of bytes written.
+
+        The stream is read in chunks; nothing is read whole into memory.
+        """
+
+    def open(self, key: str) -> Iterator[bytes]:
+        """Yield the object's bytes in chunks. Raises ObjectNotFound."""
+
+    def ls(self, prefix: str) -> list[str]:
+        """Every key equal to ``prefix`` or under ``prefix + '/'``, sorted."""
+
+    def ls_with_sizes(self, prefix: str) -> list[tuple[str, int]]:
+        """Like ``ls``, with each object's size, in one listing pass."""
+
+    def exists(self, key: str) -> bool:
+        """True if ``key`` is an object or a non-empty folder."""
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes. Raises ObjectNotFound."""
+
+    def delete(self, key: str) -> None:
+        """Delete one object; a missing object is not an error."""
+
+    def delete_folder(self, prefix: str) -> None:
+        """Delete every object under ``prefix + '/'``."""
+
+    def copy(self, source: str, destination: str) -> None:
+        """Server-side copy (a hard link where the backend can). Raises ObjectNotFound."""
+
+    def move(self, source: str, destination: str) -> None:
+        """Rename an object. Raises ObjectNotFound."""
+
+    def copy_many(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Copy many (source, destination) pairs, as fast as the backend allows."""
