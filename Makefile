@@ -1,0 +1,46 @@
+# Quick start: `make run` serves the embedded stack on http://localhost:8000/api/v1/,
+# `make test` runs the test suite. Everything installs into .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-integration lint format plugins stack stack-stop bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+plugins: $(STAMP)
+	utils/scripts/install_builtin_plugins.sh .venvs/plugins var/plugins
+
+run: $(STAMP) plugins
+	utils/scripts/run-embedded.sh
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+test-integration: $(STAMP)
+	utils/scripts/test-production.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+stack: $(STAMP) plugins
+	utils/scripts/stack.sh start
+
+stack-stop:
+	utils/scripts/stack.sh stop
+
+bench: $(STAMP) plugins
+	$(BIN)/python -m utils.bench
+
+clean:
+	rm -rf var

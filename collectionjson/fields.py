@@ -1,0 +1,40 @@
+"""Serializer fields that render as Collection+JSON links."""
+
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.relations import HyperlinkedRelatedField, ManyRelatedField
+from rest_framework.reverse import reverse
+
+
+class LinkField(serializers.Field):
+    """A read-only URL computed from the object, rendered as a link whose rel is the field name.
+
+    ``build`` receives the object and returns ``(view_name, kwargs)``, a full URL string
+    (used as-is, made absolute) or None for no link.
+    """
+
+    def __init__(self, build: Callable[[Any], tuple[str, dict] | str | None], **kwargs):
+        self.build = build
+        kwargs["read_only"] = True
+        kwargs["source"] = "*"
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance: Any) -> str | None:
+        target = self.build(instance)
+        if target is None:
+            return None
+        request = self.context.get("request")
+        if isinstance(target, str):
+            return request.build_absolute_uri(target) if request else target
+        view_name, view_kwargs = target
+        return reverse(view_name, kwargs=view_kwargs, request=request)
+
+
+def is_link(field: serializers.Field) -> bool:
+    if getattr(field, "is_link", False):
+        return True
+    if isinstance(field, ManyRelatedField):
+        return isinstance(field.child_relation, HyperlinkedRelatedField)
+    return isinstance(field, HyperlinkedRelatedField | LinkField)

@@ -1,0 +1,47 @@
+"""Filters shared by the file collections."""
+
+import django_filters
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Length, Replace
+
+
+def terms_filter(lookup: str):
+    """Match objects whose field contains every whitespace-separated term."""
+
+    def apply(queryset: QuerySet, name: str, value: str) -> QuerySet:
+        for term in value.split():
+            queryset = queryset.filter(**{lookup: term})
+        return queryset
+
+    return apply
+
+
+def filter_fname_nslashes(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    """``N``: keys with exactly N slashes. ``Nu``: the same, one file per parent folder."""
+    value = value.strip()
+    unique = value[-1:] in ("u", "U")
+    number = value[:-1] if unique else value
+    if not number.isdigit():
+        return queryset
+    queryset = queryset.annotate(
+        nslashes=Length("fname") - Length(Replace("fname", Value("/"), Value(""))),
+    ).filter(nslashes=int(number))
+    if not unique:
+        return queryset
+    keep: dict[str, int] = {}
+    for pk, fname in queryset.order_by("fname").values_list("pk", "fname").iterator():
+        keep.setdefault(fname.rsplit("/", 1)[0], pk)
+    return queryset.filter(pk__in=keep.values())
+
+
+class FileFilterSet(django_filters.FilterSet):
+    min_creation_date = django_filters.IsoDateTimeFilter(
+        field_name="creation_date", lookup_expr="gte"
+    )
+    max_creation_date = django_filters.IsoDateTimeFilter(
+        field_name="creation_date", lookup_expr="lte"
+    )
+    fname = django_filters.CharFilter(field_name="fname", lookup_expr="startswith")
+    fname_exact = django_filters.CharFilter(field_name="fname", lookup_expr="exact")
+    fname_icontains = django_filters.CharFilter(field_name="fname", lookup_expr="icontains")
+    fname_nslashes = django_filters.CharFilter(method=filter_fname_nslashes)

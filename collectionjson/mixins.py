@@ -1,0 +1,68 @@
+"""Adds the document-level parts of a response (links, queries, template) to every view."""
+
+from typing import Any
+
+from rest_framework.reverse import reverse
+
+
+class CollectionJsonMixin:
+    """Derives ``collection_links``, ``queries`` and ``template`` for GET responses.
+
+    - links come from ``get_collection_links()`` (rel -> absolute URL);
+    - queries come from ``filterset_class`` and ``search_view_name`` (list views only);
+    - the template comes from the serializer's writable fields, or ``template_fields``;
+      ``template_fields = ()`` turns it off.
+    """
+
+    search_view_name: str | None = None
+    template_fields: tuple[str, ...] | None = None
+
+    def get_collection_links(self) -> dict[str, str]:
+        return {}
+
+    def link(self, view_name: str, **kwargs: Any) -> str:
+        return reverse(view_name, kwargs=kwargs, request=self.request)
+
+    def get_search_kwargs(self) -> dict[str, Any]:
+        return self.kwargs
+
+    def get_queries(self) -> list[dict] | None:
+        filterset_class = getattr(self, "filterset_class", None)
+        if self.search_view_name is None or filterset_class is None:
+            return None
+        href = self.link(self.search_view_name, **self.get_search_kwargs())
+        data = [{"name": name, "value": ""} for name in filterset_class.base_filters]
+        return [{"href": href, "rel": "search", "data": data}]
+
+    def get_template_fields(self) -> list[str]:
+        if self.template_fields is not None:
+            return list(self.template_fields)
+        serializer_class = self.get_serializer_class()
+        return [
+            name
+            for name, field in serializer_class().fields.items()
+            if not field.read_only and name != "url"
+        ]
+
+    def get_template(self) -> dict | None:
+        fields = self.get_template_fields()
+        if not fields:
+            return None
+        return {"data": [{"name": name, "value": ""} for name in fields]}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if request.method != "GET" or response.status_code >= 300 or not isinstance(data, dict):
+            return response
+        if "results" in data:
+            queries = self.get_queries()
+            if queries:
+                data["queries"] = queries
+            links = self.get_collection_links()
+            if links:
+                data["collection_links"] = links
+        template = self.get_template()
+        if template:
+            data["template"] = template
+        return response

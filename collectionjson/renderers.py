@@ -1,0 +1,105 @@
+"""Collection+JSON rendering of the plain-JSON response data every view produces."""
+
+import json
+from typing import Any
+
+from rest_framework import renderers
+
+from collectionjson.fields import is_link
+
+MEDIA_TYPE = "application/vnd.collection+json"
+
+
+def error_message(data: Any) -> str:
+    if isinstance(data, dict):
+        if "detail" in data:
+            return str(data["detail"])
+        if set(data) == {"error"}:
+            return str(data["error"])
+    return json.dumps(data)
+
+
+def link_field_names(view) -> set[str]:
+    get_serializer_class = getattr(view, "get_serializer_class", None)
+    if get_serializer_class is None:
+        return set()
+    try:
+        serializer_class = get_serializer_class()
+    except AssertionError:
+        return set()
+    if serializer_class is None:
+        return set()
+    return {name for name, field in serializer_class().fields.items() if is_link(field)}
+
+
+def render_item(data: dict, links: set[str]) -> dict:
+    item: dict[str, Any] = {"data": []}
+    item_links = []
+    for name, value in data.items():
+        if name == "url":
+            continue
+        if name in links:
+            values = value if isinstance(value, list) else [value]
+            item_links.extend({"rel": name, "href": href} for href in values if href)
+        else:
+            item["data"].append({"name": name, "value": value})
+    if "url" in data:
+        item["href"] = data["url"]
+    if item_links:
+        item["links"] = item_links
+    return item
+
+
+def to_collection(data: Any, request, view, status_code: int) -> dict:
+    collection: dict[str, Any] = {"version": "1.0", "href": request.build_absolute_uri()}
+    if status_code >= 400:
+        collection["error"] = {"message": error_message(data)}
+        return {"collection": collection}
+    data = dict(data)
+    queries = data.pop("queries", None)
+    template = data.pop("template", None)
+    collection_links = data.pop("collection_links", None) or {}
+    links = [{"rel": rel, "href": href} for rel, href in collection_links.items()]
+    field_links = link_field_names(view)
+    if "results" in data:
+        collection["items"] = [render_item(item, field_links) for item in data["results"]]
+        links.extend(
+            {"rel": rel, "href": data[rel]} for rel in ("next", "previous") if data.get(rel)
+        )
+    else:
+        collection["items"] = [render_item(data, field_links)] if data else []
+    collection["links"] = links
+    if queries:
+        collection["queries"] = queries
+    if template:
+        collection["template"] = template
+    if "results" in data:
+        collection["total"] = data["count"]
+    return {"collection": collection}
+
+
+class CollectionJsonRenderer(renderers.JSONRenderer):
+    media_type = MEDIA_TYPE
+    format = "collection+json"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response = renderer_context.get("response")
+        request = renderer_context.get("request")
+        if response is None or request is None or data is None:
+            return super().render(data, accepted_media_type, renderer_context)
+        document = to_collection(data, request, renderer_context.get("view"), response.status_code)
+        return super().render(document, accepted_media_type, renderer_context)
+
+
+class BinaryRenderer(renderers.BaseRenderer):
+    """Accepts any media type on download routes; only error bodies are rendered (as JSON)."""
+
+    media_type = "*/*"
+    format = "binary"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data).encode()

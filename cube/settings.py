@@ -1,0 +1,215 @@
+"""Settings for both profiles, driven by environment variables.
+
+The embedded default (no env) uses SQLite, filesystem storage under ``var/`` and a broker that
+needs no server. Production sets DATABASE_URL or POSTGRES_*, STORAGE_BACKEND=swift and
+CELERY_BROKER_URL. Nothing here opens a connection.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("CUBE_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# The development key only ever signs sessions of a local, single-user stack.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "collectionjson",
+    "users",
+    "feeds",
+    "plugins",
+    "uploadedfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cube.urls"
+WSGI_APPLICATION = "cube.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_env() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("postgres", "postgresql"):
+            raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme}")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": parsed.path.lstrip("/"),
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": 60,
+        }
+    if os.environ.get("POSTGRES_DB"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ["POSTGRES_DB"],
+            "USER": os.environ.get("POSTGRES_USER", "postgres"),
+            "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+            "HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("POSTGRES_PORT", "5432"),
+            "CONN_MAX_AGE": 60,
+        }
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+        # Web, worker and beat share the file: wait for a lock instead of failing at once.
+        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+    }
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "America/New_York"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = str(VAR_DIR / "static")
+
+# Uploads stream to a temporary file rather than being held in memory.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Storage
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
+STORAGE_ROOT = os.environ.get("STORAGE_ROOT", str(VAR_DIR / "storage"))
+SWIFT_AUTH_URL = os.environ.get("SWIFT_AUTH_URL", "http://127.0.0.1:8080/auth/v1.0")
+SWIFT_USERNAME = os.environ.get("SWIFT_USERNAME", "chris:chris1234")
+SWIFT_KEY = os.environ.get("SWIFT_KEY", "testing")
+SWIFT_CONTAINER_NAME = os.environ.get("SWIFT_CONTAINER_NAME", "users")
+SWIFT_SEGMENT_SIZE = env_int("SWIFT_SEGMENT_SIZE", 256 * 1024 * 1024)
+
+# Compute
+COMPUTE_RESOURCE_URL = os.environ.get("COMPUTE_RESOURCE_URL", "http://127.0.0.1:30005/api/v1/")
+COMPUTE_USER = os.environ.get("COMPUTE_USER", "pfcon")
+COMPUTE_PASSWORD = os.environ.get("COMPUTE_PASSWORD", "pfcon1234")
+JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
+# How long a remote job may sit before a stuck registration is retried by the poller.
+REGISTRATION_STALE_SECONDS = env_float("CUBE_REGISTRATION_STALE_SECONDS", 60.0)
+SUBMIT_RETRIES = env_int("CUBE_SUBMIT_RETRIES", 3)
+
+# Celery. The embedded default uses kombu's filesystem transport, which needs no server.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_FOLDER = os.environ.get("CELERY_BROKER_FOLDER", str(VAR_DIR / "broker"))
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_IGNORE_RESULT = True
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": CELERY_BROKER_FOLDER,
+        "data_folder_out": CELERY_BROKER_FOLDER,
+    }
+CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
+# While a job runs, its status is re-checked this often so completion is noticed quickly.
+ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.25)
+CELERY_BEAT_SCHEDULE = {
+    "poll-plugin-instances": {
+        "task": "plugins.tasks.poll_plugin_instances",
+        "schedule": CELERY_POLL_INTERVAL,
+    },
+}
+
+# Bootstrap superuser
+CHRIS_SUPERUSER_PASSWORD = os.environ.get("CHRIS_SUPERUSER_PASSWORD", "chris1234")
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "collectionjson.renderers.CollectionJsonRenderer",
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "collectionjson.parsers.CollectionJsonParser",
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "users.authentication.TokenAuthentication",
+        "users.authentication.CachedBasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "collectionjson.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 10,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "cube.exceptions.exception_handler",
+    "URL_FORMAT_OVERRIDE": "format",
+}
+
+LOG_LEVEL = os.environ.get("CUBE_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+
+handler404 = "cube.exceptions.not_found"
+
+api_patterns = [
+    path("auth-token/", obtain_auth_token, name="api-token-auth"),
+    path("auth/", include("rest_framework.urls", namespace="rest_framework")),
+    path("", include("users.urls")),
+    path("", include("uploadedfiles.urls")),
+    path("", include("plugins.urls")),
+    path("", include("feeds.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_patterns)),
+    path("chris-admin/", admin.site.urls),
+]

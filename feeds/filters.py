@@ -1,0 +1,33 @@
+import django_filters
+
+from collectionjson.filters import terms_filter
+from feeds.models import Feed
+
+
+class FeedFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    name_exact = django_filters.CharFilter(field_name="name", lookup_expr="exact")
+    name_startswith = django_filters.CharFilter(field_name="name", lookup_expr="startswith")
+    min_id = django_filters.NumberFilter(field_name="id", lookup_expr="gte")
+    max_id = django_filters.NumberFilter(field_name="id", lookup_expr="lte")
+    min_creation_date = django_filters.IsoDateTimeFilter(
+        field_name="creation_date", lookup_expr="gte"
+    )
+    max_creation_date = django_filters.IsoDateTimeFilter(
+        field_name="creation_date", lookup_expr="lte"
+    )
+    public = django_filters.BooleanFilter(field_name="public")
+    files_fname_icontains = django_filters.CharFilter(method="filter_files_fname")
+
+    class Meta:
+        model = Feed
+        fields = [
+            "id", "name", "name_exact", "name_startswith", "min_id", "max_id",
+            "min_creation_date", "max_creation_date", "public", "files_fname_icontains",
+        ]  # fmt: skip
+
+    def filter_files_fname(self, queryset, name, value):
+        from plugins.models import PluginInstanceFile
+
+        files = terms_filter("fname__icontains")(PluginInstanceFile.objects.all(), name, value)
+        return queryset.filter(pk__in=files.values("feed_id"))

@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.db import models
+
+
+class FeedQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "FeedQuerySet":
+        """Feeds a user may list: all for a superuser, co-owned ones otherwise."""
+        if user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def with_job_counts(self) -> "FeedQuerySet":
+        """Annotate the eight job counters in the same query."""
+        from plugins.models import JOB_COUNTERS
+
+        return self.annotate(
+            **{
+                counter: models.Count(
+                    "plugin_instances", filter=models.Q(plugin_instances__status=status)
+                )
+                for counter, status in JOB_COUNTERS.items()
+            }
+        )
+
+
+class Feed(models.Model):
+    creation_date = models.DateTimeField(auto_now_add=True)
+    modification_date = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=200, blank=True)
+    public = models.BooleanField(default=False, db_index=True)
+    owner = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="feed")
+    # The owner of the feed's fs instance; kept here so listings need no join.
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="created_feeds"
+    )
+
+    objects = FeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-creation_date", "-id")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_readable_by(self, user) -> bool:
+        if self.public or user.is_superuser:
+            return True
+        return user.is_authenticated and self.owner.filter(pk=user.pk).exists()
+
+    def is_owned_by(self, user) -> bool:
+        return user.is_authenticated and self.owner.filter(pk=user.pk).exists()
+
+
+class Note(models.Model):
+    title = models.CharField(max_length=100, blank=True)
+    content = models.TextField(blank=True)
+    feed = models.OneToOneField(Feed, on_delete=models.CASCADE, related_name="note")
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, blank=True)
+    color = models.CharField(max_length=20)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    feeds = models.ManyToManyField(Feed, related_name="tags", through="Tagging")
+
+    class Meta:
+        ordering = ("name",)
+
+
+class Tagging(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["feed", "tag"], name="unique_tagging")]
+
+
+class Comment(models.Model):
+    creation_date = models.DateTimeField(auto_now_add=True)
+    title = models.CharField(max_length=100, blank=True)
+    content = models.TextField(blank=True)
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="comments")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+    class Meta:
+        ordering = ("creation_date",)

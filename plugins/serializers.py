@@ -1,0 +1,276 @@
+import posixpath
+
+from rest_framework import serializers
+
+from collectionjson.fields import LinkField
+from plugins.fields import CPUField, MemoryField
+from plugins.models import (
+    ComputeResource,
+    Plugin,
+    PluginInstance,
+    PluginInstanceFile,
+    PluginInstanceParameter,
+    PluginInstanceSplit,
+    PluginMeta,
+    PluginParameter,
+)
+
+
+class OmitNullMixin:
+    """Drops the listed fields when null: v5 leaves out values reached through a null relation."""
+
+    omit_if_null: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name in self.omit_if_null:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+class ComputeResourceSerializer(serializers.HyperlinkedModelSerializer):
+    compute_user = serializers.CharField(min_length=4, max_length=32, write_only=True)
+    compute_password = serializers.CharField(
+        min_length=8, max_length=100, write_only=True, style={"input_type": "password"}
+    )
+    compute_auth_token = serializers.CharField(write_only=True, required=False)
+
+    class Meta:
+        model = ComputeResource
+        fields = (
+            "url", "id", "creation_date", "modification_date", "name", "compute_url",
+            "compute_auth_url", "compute_innetwork", "description", "max_job_exec_seconds",
+            "compute_user", "compute_password", "compute_auth_token",
+        )  # fmt: skip
+        extra_kwargs = {"url": {"view_name": "computeresource-detail"}}
+
+
+class PluginMetaSerializer(serializers.HyperlinkedModelSerializer):
+    plugins = LinkField(lambda meta: ("pluginmeta-plugin-list", {"pk": meta.pk}))
+
+    class Meta:
+        model = PluginMeta
+        fields = (
+            "url", "id", "creation_date", "modification_date", "name", "title", "stars",
+            "public_repo", "license", "type", "icon", "category", "authors", "documentation",
+            "plugins",
+        )  # fmt: skip
+        extra_kwargs = {"url": {"view_name": "pluginmeta-detail"}}
+
+
+class PluginSerializer(serializers.HyperlinkedModelSerializer):
+    name = serializers.CharField(source="meta.name", read_only=True)
+    public_repo = serializers.CharField(source="meta.public_repo", read_only=True)
+    icon = serializers.CharField(source="meta.icon", read_only=True)
+    type = serializers.CharField(source="meta.type", read_only=True)
+    stars = serializers.IntegerField(source="meta.stars", read_only=True)
+    authors = serializers.CharField(source="meta.authors", read_only=True)
+    title = serializers.CharField(source="meta.title", read_only=True)
+    category = serializers.CharField(source="meta.category", read_only=True)
+    documentation = serializers.CharField(source="meta.documentation", read_only=True)
+    license = serializers.CharField(source="meta.license", read_only=True)
+    meta = serializers.HyperlinkedRelatedField(view_name="pluginmeta-detail", read_only=True)
+    parameters = LinkField(lambda plugin: ("pluginparameter-list", {"pk": plugin.pk}))
+    instances = LinkField(lambda plugin: ("plugininstance-list", {"pk": plugin.pk}))
+    compute_resources = LinkField(lambda plugin: ("plugin-computeresource-list", {"pk": plugin.pk}))
+
+    class Meta:
+        model = Plugin
+        fields = (
+            "url", "id", "creation_date", "name", "version", "dock_image", "public_repo",
+            "icon", "type", "stars", "authors", "title", "category", "description",
+            "documentation", "license", "execshell", "selfpath", "selfexec",
+            "min_number_of_workers", "max_number_of_workers", "min_cpu_limit", "max_cpu_limit",
+            "min_memory_limit", "max_memory_limit", "min_gpu_limit", "max_gpu_limit",
+            "meta", "parameters", "instances", "compute_resources",
+        )  # fmt: skip
+        read_only_fields = fields
+        extra_kwargs = {"url": {"view_name": "plugin-detail"}}
+
+
+class PluginParameterSerializer(serializers.HyperlinkedModelSerializer):
+    plugin = serializers.HyperlinkedRelatedField(view_name="plugin-detail", read_only=True)
+
+    class Meta:
+        model = PluginParameter
+        fields = (
+            "url", "id", "name", "type", "optional", "default", "flag", "short_flag", "action",
+            "help", "ui_exposed", "plugin",
+        )  # fmt: skip
+        extra_kwargs = {"url": {"view_name": "pluginparameter-detail"}}
+
+
+def optional_link(view_name: str, attribute: str):
+    def build(obj):
+        pk = getattr(obj, attribute)
+        return (view_name, {"pk": pk}) if pk is not None else None
+
+    return build
+
+
+class PluginInstanceSerializer(OmitNullMixin, serializers.HyperlinkedModelSerializer):
+    omit_if_null = ("previous_id", "compute_resource_name")
+
+    previous_id = serializers.IntegerField(read_only=True)
+    compute_resource_name = serializers.CharField(
+        source="compute_resource.name", read_only=True, default=None
+    )
+    plugin_id = serializers.IntegerField(read_only=True)
+    plugin_name = serializers.CharField(source="plugin.meta.name", read_only=True)
+    plugin_version = serializers.CharField(source="plugin.version", read_only=True)
+    plugin_type = serializers.CharField(source="plugin.meta.type", read_only=True)
+    feed_id = serializers.IntegerField(read_only=True)
+    owner_username = serializers.CharField(source="owner.username", read_only=True)
+    previous = LinkField(optional_link("plugininstance-detail", "previous_id"))
+    feed = LinkField(lambda inst: ("feed-detail", {"pk": inst.feed_id}))
+    plugin = LinkField(lambda inst: ("plugin-detail", {"pk": inst.plugin_id}))
+    workflow = LinkField(lambda inst: None)
+    pipeline_inst = LinkField(lambda inst: None)
+    compute_resource = LinkField(optional_link("computeresource-detail", "compute_resource_id"))
+    descendants = LinkField(lambda inst: ("plugininstance-descendant-list", {"pk": inst.pk}))
+    files = LinkField(lambda inst: ("plugininstance-file-list", {"pk": inst.pk}))
+    parameters = LinkField(lambda inst: ("plugininstance-parameter-list", {"pk": inst.pk}))
+    splits = LinkField(lambda inst: ("plugininstancesplit-list", {"pk": inst.pk}))
+
+    class Meta:
+        model = PluginInstance
+        fields = (
+            "url", "id", "title", "previous_id", "compute_resource_name", "plugin_id",
+            "plugin_name", "plugin_version", "plugin_type", "feed_id", "start_date",
+            "end_date", "output_path", "status", "summary", "raw", "owner_username",
+            "cpu_limit", "memory_limit", "number_of_workers", "gpu_limit", "size",
+            "error_code", "previous", "feed", "plugin", "workflow", "pipeline_inst",
+            "compute_resource", "descendants", "files", "parameters", "splits",
+        )  # fmt: skip
+        read_only_fields = fields
+        extra_kwargs = {"url": {"view_name": "plugininstance-detail"}}
+
+
+class PluginInstanceCreateSerializer(PluginInstanceSerializer):
+    """Validates the instance fields of a run request; parameters are validated separately."""
+
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    compute_resource_name = serializers.CharField(required=False, write_only=True)
+    previous_id = serializers.IntegerField(required=False, write_only=True)
+    cpu_limit = CPUField(required=False)
+    memory_limit = MemoryField(required=False)
+    number_of_workers = serializers.IntegerField(required=False)
+    gpu_limit = serializers.IntegerField(required=False)
+
+    class Meta(PluginInstanceSerializer.Meta):
+        read_only_fields = tuple(
+            name
+            for name in PluginInstanceSerializer.Meta.fields
+            if name
+            not in (
+                "title",
+                "compute_resource_name",
+                "previous_id",
+                "cpu_limit",
+                "memory_limit",
+                "number_of_workers",
+                "gpu_limit",
+            )  # fmt: skip
+        )
+
+    def to_representation(self, instance):
+        return PluginInstanceSerializer(instance, context=self.context).data
+
+    def validate(self, attrs: dict) -> dict:
+        plugin: Plugin = self.context["plugin"]
+        for field, low, high in (
+            ("cpu_limit", plugin.min_cpu_limit, plugin.max_cpu_limit),
+            ("memory_limit", plugin.min_memory_limit, plugin.max_memory_limit),
+            ("number_of_workers", plugin.min_number_of_workers, plugin.max_number_of_workers),
+            ("gpu_limit", plugin.min_gpu_limit, plugin.max_gpu_limit),
+        ):
+            if field in attrs and not low <= attrs[field] <= high:
+                raise serializers.ValidationError({field: ["This field value is out of range."]})
+        name = attrs.get("compute_resource_name")
+        if name is not None and not plugin.compute_resources.filter(name=name).exists():
+            raise serializers.ValidationError(
+                {
+                    "compute_resource_name": [
+                        f"Plugin '{plugin.meta.name}' with version '{plugin.version}' has not "
+                        f"been registered with compute resource '{name}'."
+                    ]
+                }
+            )
+        return attrs
+
+
+class PluginInstanceUpdateSerializer(PluginInstanceSerializer):
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    status = serializers.CharField(required=False)
+
+    class Meta(PluginInstanceSerializer.Meta):
+        read_only_fields = tuple(
+            name for name in PluginInstanceSerializer.Meta.fields if name not in ("title", "status")
+        )
+
+    def validate_status(self, status: str) -> str:
+        current = self.instance.status
+        if status != "cancelled" or current in ("finishedSuccessfully", "finishedWithError"):
+            raise serializers.ValidationError(
+                f"Can not change status from '{current}' to '{status}'."
+            )
+        return status
+
+
+TYPED_PARAMETER_VIEWS = {
+    "string": "stringparameter-detail",
+    "integer": "integerparameter-detail",
+    "float": "floatparameter-detail",
+    "boolean": "booleanparameter-detail",
+    "path": "pathparameter-detail",
+    "unextpath": "unextpathparameter-detail",
+}
+
+
+class PluginInstanceParameterSerializer(serializers.HyperlinkedModelSerializer):
+    url = LinkField(
+        lambda value: (TYPED_PARAMETER_VIEWS[value.plugin_param.type], {"pk": value.pk})
+    )
+    param_name = serializers.CharField(source="plugin_param.name", read_only=True)
+    type = serializers.CharField(source="plugin_param.type", read_only=True)
+    plugin_inst = LinkField(lambda value: ("plugininstance-detail", {"pk": value.plugin_inst_id}))
+    plugin_param = LinkField(
+        lambda value: ("pluginparameter-detail", {"pk": value.plugin_param_id})
+    )
+
+    class Meta:
+        model = PluginInstanceParameter
+        fields = ("url", "id", "param_name", "value", "type", "plugin_inst", "plugin_param")
+
+
+class PluginInstanceFileSerializer(serializers.HyperlinkedModelSerializer):
+    feed_id = serializers.IntegerField(read_only=True)
+    plugin_inst_id = serializers.IntegerField(read_only=True)
+    file_resource = LinkField(
+        lambda f: ("pluginfile-resource", {"pk": f.pk, "name": posixpath.basename(f.fname)})
+    )
+    plugin_inst = LinkField(lambda f: ("plugininstance-detail", {"pk": f.plugin_inst_id}))
+
+    class Meta:
+        model = PluginInstanceFile
+        fields = (
+            "url", "id", "creation_date", "fname", "fsize", "feed_id", "plugin_inst_id",
+            "file_resource", "plugin_inst",
+        )  # fmt: skip
+        extra_kwargs = {"url": {"view_name": "pluginfile-detail"}}
+
+
+class PluginInstanceSplitSerializer(serializers.HyperlinkedModelSerializer):
+    plugin_inst_id = serializers.IntegerField(read_only=True)
+    compute_resource_name = serializers.CharField(write_only=True, required=False)
+    plugin_inst = LinkField(lambda split: ("plugininstance-detail", {"pk": split.plugin_inst_id}))
+
+    class Meta:
+        model = PluginInstanceSplit
+        fields = (
+            "url", "id", "creation_date", "filter", "plugin_inst_id", "created_plugin_inst_ids",
+            "compute_resource_name", "plugin_inst",
+        )  # fmt: skip
+        read_only_fields = ("created_plugin_inst_ids",)
+        extra_kwargs = {"url": {"view_name": "plugininstancesplit-detail"}}

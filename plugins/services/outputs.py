@@ -1,0 +1,156 @@
+"""Moving data between CUBE's storage and a job: input zips, outputs, and registration."""
+
+import logging
+import posixpath
+import re
+import tempfile
+import time
+import zipfile
+from typing import BinaryIO
+
+from pfcon_client import PfconClient, PfconError
+from plugins.models import ParameterType, PluginInstance, PluginInstanceFile, PluginType
+from storage import StorageError, get_storage
+
+logger = logging.getLogger(__name__)
+
+LINK_SUFFIX = ".chrislink"
+# In-network listings may name objects the storage does not show yet.
+LISTING_WAIT_SECONDS = 10
+
+
+class RegistrationError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def safe_member_name(name: str) -> bool:
+    segments = name.split("/")
+    return not name.startswith("/") and ".." not in segments and "" not in segments[:-1]
+
+
+def zip_inputs(dirs: list[str], destination: BinaryIO) -> None:
+    """Zip every object under each input path, named relative to that path."""
+    storage = get_storage()
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for directory in dirs:
+            for key in storage.ls(directory):
+                arcname = key[len(directory) + 1 :] or posixpath.basename(key)
+                with archive.open(arcname, "w", force_zip64=True) as member:
+                    for chunk in storage.open(key):
+                        member.write(chunk)
+
+
+def fetch_outputs(instance: PluginInstance, client: PfconClient, jid: str) -> None:
+    """Bring the job's outputs into storage (zip mode) or check they are there (in-network)."""
+    storage = get_storage()
+    if not instance.compute_resource.compute_innetwork:
+        with tempfile.TemporaryFile() as zipped:
+            try:
+                client.download_plugin_job_zip(jid, zipped)
+            except PfconError as error:
+                raise RegistrationError(
+                    "CODE03", f"Fetching the outputs failed: {error}"
+                ) from error
+            zipped.seek(0)
+            if not zipfile.is_zipfile(zipped):
+                raise RegistrationError("CODE04", "The job's output zip is not a valid zip file.")
+            zipped.seek(0)
+            try:
+                with zipfile.ZipFile(zipped) as archive:
+                    for info in archive.infolist():
+                        name = info.filename
+                        if info.is_dir() or name.endswith(LINK_SUFFIX):
+                            continue
+                        if not safe_member_name(name):
+                            raise RegistrationError("CODE04", f"Unsafe name in output zip: {name}")
+                        with archive.open(info) as member:
+                            storage.put(f"{instance.output_path}/{name}", member)
+            except (zipfile.BadZipFile, StorageError) as error:
+                raise RegistrationError("CODE07", f"Storing the outputs failed: {error}") from error
+        return
+    try:
+        listing = client.get_plugin_job_json(jid, instance.output_path)
+    except PfconError as error:
+        raise RegistrationError("CODE03", f"Fetching the output listing failed: {error}") from error
+    if listing.get("job_output_path", "").strip("/") != instance.output_path:
+        raise RegistrationError("CODE16", "The job's output path is not the instance's.")
+    wanted = {f"{instance.output_path}/{rel}" for rel in listing.get("rel_file_paths", [])}
+    deadline = time.monotonic() + LISTING_WAIT_SECONDS
+    while True:
+        try:
+            missing = wanted - set(storage.ls(instance.output_path))
+        except StorageError as error:
+            raise RegistrationError("CODE15", f"Listing the outputs failed: {error}") from error
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise RegistrationError("CODE14", f"{len(missing)} listed output files are missing.")
+        time.sleep(0.5)
+
+
+def parameter_value(instance: PluginInstance, name: str):
+    return (
+        instance.parameter_values.filter(plugin_param__name=name)
+        .values_list("value", flat=True)
+        .first()
+    )
+
+
+def copy_linked_inputs(instance: PluginInstance) -> None:
+    """Copy ``unextpath`` data and, for ts plugins, the parents' filtered outputs."""
+    storage = get_storage()
+    output = instance.output_path
+    pairs = []
+    for value in instance.parameter_values.filter(plugin_param__type=ParameterType.UNEXTPATH):
+        for item in str(value.value).split(","):
+            folder = f"{output}/{item.replace('/', '_')}"
+            for key in storage.ls(item):
+                rest = key.split("/", 2)[2] if key.count("/") >= 2 else posixpath.basename(key)
+                pairs.append((key, f"{folder}/{rest}"))
+    if instance.plugin.meta.type == PluginType.TS:
+        pairs.extend(topological_pairs(instance))
+    existing = set(storage.ls(output))
+    try:
+        storage.copy_many((source, target) for source, target in pairs if target not in existing)
+    except StorageError as error:
+        raise RegistrationError("CODE09", f"Copying linked inputs failed: {error}") from error
+
+
+def topological_pairs(instance: PluginInstance) -> list[tuple[str, str]]:
+    ids = [
+        int(item)
+        for item in str(parameter_value(instance, "plugininstances") or "").split(",")
+        if item
+    ]
+    filters = str(parameter_value(instance, "filter") or "").split(",")
+    group = bool(parameter_value(instance, "groupByInstance"))
+    storage = get_storage()
+    pairs = []
+    for index, parent_id in enumerate(ids):
+        parent = PluginInstance.objects.filter(pk=parent_id).first()
+        if parent is None:
+            raise RegistrationError("CODE05", f"Parent plugin instance {parent_id} is missing.")
+        pattern = re.compile(filters[index]) if index < len(filters) and filters[index] else None
+        target = f"{instance.output_path}/{parent_id}" if group else instance.output_path
+        for key in storage.ls(parent.output_path):
+            relative = key[len(parent.output_path) + 1 :]
+            if pattern is None or pattern.search(relative):
+                pairs.append((key, f"{target}/{relative}"))
+    return pairs
+
+
+def register_output_files(instance: PluginInstance) -> int:
+    """Register every object under the output path in one listing and one bulk insert."""
+    try:
+        listing = get_storage().ls_with_sizes(instance.output_path)
+    except StorageError as error:
+        raise RegistrationError("CODE06", f"Listing the outputs failed: {error}") from error
+    files = [
+        PluginInstanceFile(fname=key, fsize=size, plugin_inst=instance, feed_id=instance.feed_id)
+        for key, size in listing
+        if not key.endswith(LINK_SUFFIX)
+    ]
+    PluginInstanceFile.objects.bulk_create(files, ignore_conflicts=True, batch_size=5000)
+    return sum(f.fsize for f in files)

@@ -1,0 +1,14 @@
+"""Test settings: the embedded default with fast hashing, quiet logs and eager-free Celery."""
+
+import os
+import tempfile
+
+os.environ.setdefault("CUBE_VAR_DIR", tempfile.mkdtemp(prefix="cube-test-var-"))
+
+from cube.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = False

@@ -1,0 +1,31 @@
+"""Validation of the storage keys users may upload to."""
+
+import posixpath
+
+from django.utils.text import get_valid_filename
+from rest_framework.exceptions import ValidationError
+
+
+def clean_upload_path(upload_path: str, *, username: str) -> str:
+    """Return the storage key for ``upload_path``, or raise ValidationError saying why not.
+
+    The key must lie under ``<username>/uploads/`` with no empty, ``.`` or ``..`` segments
+    and no commas (path parameters are comma-separated lists). The file name is made safe.
+    """
+    prefix = f"{username}/uploads/"
+    path = upload_path.strip().strip("/")
+    segments = path.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise ValidationError(
+            {"upload_path": ["File path may not contain empty, '.' or '..' segments."]}
+        )
+    if "," in path:
+        raise ValidationError({"upload_path": ["File path may not contain commas."]})
+    if not path.startswith(prefix) or len(segments) < 3:
+        raise ValidationError({"upload_path": [f"File path must start with '{prefix}'."]})
+    directory, basename = posixpath.split(path)
+    try:
+        safe_name = get_valid_filename(basename)
+    except Exception as error:  # Django raises SuspiciousFileOperation for '', '.', '..'
+        raise ValidationError({"upload_path": ["File name is not valid."]}) from error
+    return f"{directory}/{safe_name}"

@@ -1,0 +1,35 @@
+import posixpath
+
+from rest_framework import serializers
+
+from collectionjson.fields import LinkField
+from uploadedfiles.models import UploadedFile
+
+
+class UploadField(serializers.FileField):
+    """Takes the uploaded file part on input; shows the storage key on output."""
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
+class UploadedFileSerializer(serializers.HyperlinkedModelSerializer):
+    upload_path = serializers.CharField(write_only=True, max_length=1024)
+    fname = UploadField()
+    file_resource = LinkField(
+        lambda f: ("uploadedfile-resource", {"pk": f.pk, "name": posixpath.basename(f.fname)})
+    )
+    owner = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+
+    class Meta:
+        model = UploadedFile
+        fields = (
+            "url", "id", "creation_date", "fname", "fsize", "upload_path",
+            "file_resource", "owner",
+        )  # fmt: skip
+        read_only_fields = ("fsize",)
+        extra_kwargs = {"url": {"view_name": "uploadedfile-detail"}}
+
+
+class UploadedFileMoveSerializer(UploadedFileSerializer):
+    fname = serializers.CharField(read_only=True)

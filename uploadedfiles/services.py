@@ -1,0 +1,67 @@
+import logging
+from typing import BinaryIO
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+from storage import get_storage
+from uploadedfiles.models import UploadedFile
+from uploadedfiles.paths import clean_upload_path
+
+logger = logging.getLogger(__name__)
+
+
+def duplicate_error(fname: str) -> ValidationError:
+    return ValidationError({"upload_path": [f"A file already exists at '{fname}'."]})
+
+
+def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> UploadedFile:
+    """Store the stream under the owner's uploads and register it.
+
+    The row is inserted first, so the unique ``fname`` reserves the key before any byte is
+    written; if storing fails the transaction rolls back, and if the commit fails the
+    object is removed again. Row and object exist together or not at all.
+    """
+    fname = clean_upload_path(upload_path, username=owner.username)
+    storage = get_storage()
+    if storage.exists(fname):
+        raise duplicate_error(fname)
+    try:
+        with transaction.atomic():
+            uploaded_file = UploadedFile.objects.create(owner=owner, fname=fname)
+            uploaded_file.fsize = storage.put(fname, stream)
+            uploaded_file.save(update_fields=["fsize"])
+    except IntegrityError as error:
+        raise duplicate_error(fname) from error
+    except BaseException:
+        storage.delete(fname)
+        raise
+    return uploaded_file
+
+
+def move_uploaded_file(uploaded_file: UploadedFile, *, upload_path: str) -> UploadedFile:
+    """Move a file to a new key under its owner's uploads."""
+    fname = clean_upload_path(upload_path, username=uploaded_file.owner.username)
+    if fname == uploaded_file.fname:
+        return uploaded_file
+    storage = get_storage()
+    if storage.exists(fname):
+        raise duplicate_error(fname)
+    old_fname = uploaded_file.fname
+    try:
+        with transaction.atomic():
+            uploaded_file.fname = fname
+            uploaded_file.save(update_fields=["fname"])
+            storage.move(old_fname, fname)
+    except IntegrityError as error:
+        raise duplicate_error(fname) from error
+    return uploaded_file
+
+
+def delete_uploaded_file(uploaded_file: UploadedFile) -> None:
+    """Delete the row and its stored object."""
+    fname = uploaded_file.fname
+    with transaction.atomic():
+        uploaded_file.delete()
+        transaction.on_commit(lambda: get_storage().delete(fname))

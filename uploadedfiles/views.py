@@ -1,0 +1,78 @@
+from rest_framework import generics, permissions
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+
+from collectionjson.mixins import CollectionJsonMixin
+from collectionjson.parsers import CollectionJsonParser
+from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
+from cube.downloads import stream_stored_file
+from uploadedfiles import services
+from uploadedfiles.filters import UploadedFileFilter
+from uploadedfiles.models import UploadedFile
+from uploadedfiles.permissions import IsOwnerOrSuperuser
+from uploadedfiles.serializers import UploadedFileMoveSerializer, UploadedFileSerializer
+
+
+class VisibleUploadedFiles:
+    def get_queryset(self):
+        queryset = UploadedFile.objects.select_related("owner")
+        if self.request.user.is_superuser:
+            return queryset
+        return queryset.filter(owner=self.request.user)
+
+
+class UploadedFileList(VisibleUploadedFiles, CollectionJsonMixin, generics.ListCreateAPIView):
+    serializer_class = UploadedFileSerializer
+    parser_classes = (MultiPartParser, FormParser)
+    filterset_class = UploadedFileFilter
+    search_view_name = "uploadedfile-list-query-search"
+    template_fields = ("upload_path", "fname")
+
+    filter_backends = ()  # filters belong to search/
+
+    def perform_create(self, serializer):
+        upload = serializer.validated_data["fname"]
+        serializer.instance = services.create_uploaded_file(
+            owner=self.request.user,
+            upload_path=serializer.validated_data["upload_path"],
+            stream=upload,
+        )
+
+
+class UploadedFileListQuerySearch(VisibleUploadedFiles, CollectionJsonMixin, generics.ListAPIView):
+    serializer_class = UploadedFileSerializer
+    filterset_class = UploadedFileFilter
+
+
+class UploadedFileDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+    http_method_names = ["get", "put", "delete"]
+    queryset = UploadedFile.objects.select_related("owner")
+    serializer_class = UploadedFileMoveSerializer
+    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
+    parser_classes = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
+    template_fields = ("upload_path",)
+
+    def update(self, request, *args, **kwargs):
+        if "upload_path" not in request.data:
+            raise ValidationError({"upload_path": ["This field is required."]})
+        return super().update(request, *args, partial=True, **kwargs)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.move_uploaded_file(
+            serializer.instance, upload_path=serializer.validated_data["upload_path"]
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_uploaded_file(instance)
+
+
+class UploadedFileResource(generics.GenericAPIView):
+    queryset = UploadedFile.objects.all()
+    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
+    # Errors still render as C+J or JSON when the client accepts them.
+    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
+
+    def get(self, request, *args, **kwargs):
+        uploaded_file = self.get_object()
+        return stream_stored_file(uploaded_file.fname, uploaded_file.fsize)

@@ -1,0 +1,48 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+User = get_user_model()
+
+RESERVED_USERNAMES = {"chris", "SERVICES", "PIPELINES"}
+
+
+class UserSerializer(serializers.HyperlinkedModelSerializer):
+    username = serializers.CharField(
+        min_length=4,
+        max_length=32,
+        validators=[UniqueValidator(queryset=User.objects.all())],
+    )
+    email = serializers.EmailField(
+        required=True, validators=[UniqueValidator(queryset=User.objects.all())]
+    )
+    password = serializers.CharField(
+        min_length=8, max_length=100, write_only=True, style={"input_type": "password"}
+    )
+    is_staff = serializers.BooleanField(read_only=True)
+    feed = serializers.HyperlinkedRelatedField(many=True, view_name="feed-detail", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("url", "id", "username", "email", "password", "is_staff", "feed")
+        extra_kwargs = {"url": {"view_name": "user-detail"}}
+
+    def validate_username(self, username: str) -> str:
+        if "/" in username:
+            raise serializers.ValidationError("This field may not contain forward slashes.")
+        if username in RESERVED_USERNAMES:
+            raise serializers.ValidationError(f"Username {username} is not available.")
+        return username
+
+
+class UserUpdateSerializer(UserSerializer):
+    """Users change their email and password; the username is fixed."""
+
+    username = serializers.CharField(read_only=True)
+
+    def validate_email(self, email: str) -> str:
+        if User.objects.filter(email=email).exclude(pk=self.instance.pk).exists():
+            raise serializers.ValidationError("This field must be unique.")
+        return email
+
+    email = serializers.EmailField(required=True)
