@@ -12,3 +12,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = False
+# Static files are only collected for a served stack.
+WHITENOISE_AUTOREFRESH = True
