@@ -2,8 +2,9 @@
 
 import logging
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,6 +23,8 @@ class InvalidTransition(Exception):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = NotFound()  # the v5 message, not Django's "No X matches the given query."
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response

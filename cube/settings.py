@@ -156,6 +156,8 @@ JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
 # How long a remote job may sit before a stuck registration is retried by the poller.
 REGISTRATION_STALE_SECONDS = env_float("CUBE_REGISTRATION_STALE_SECONDS", 60.0)
 SUBMIT_RETRIES = env_int("CUBE_SUBMIT_RETRIES", 3)
+PFCON_RETRIES = env_int("CUBE_PFCON_RETRIES", 3)
+PFCON_RETRY_BACKOFF = env_float("CUBE_PFCON_RETRY_BACKOFF", 0.5)
 
 # Celery. The embedded default uses kombu's filesystem transport, which needs no server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

@@ -1,11 +1,11 @@
 import logging
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
 
-from feeds.models import Feed, Note
-from plugins.models import ACTIVE_STATUSES
-from plugins.services.instances import cancel_plugin_instance
+from feeds.models import Comment, Feed, Note, Tag, Tagging
+from plugins.models import Status
 from storage import get_storage
 
 logger = logging.getLogger(__name__)
@@ -35,16 +35,21 @@ def update_feed(
 
 
 def delete_feed(feed: Feed) -> None:
-    """Stop the feed's jobs, then delete its rows and every stored object of the feed."""
-    roots = feed.plugin_instances.filter(previous__isnull=True)
-    for root in roots:
-        if feed.plugin_instances.filter(status__in=ACTIVE_STATUSES).exists():
-            cancel_plugin_instance(root)
+    """Stop the feed's remote jobs, then delete its rows and every stored object of the feed."""
+    from plugins.services.jobs import delete_remote_job
+
+    # Remote jobs are stopped now: a task queued for later would find its instance deleted.
+    submitted = feed.plugin_instances.filter(
+        status__in=(Status.SCHEDULED, Status.STARTED)
+    ).select_related("compute_resource", "plugin__meta")
+    for instance in submitted:
+        delete_remote_job(instance)
     folder = f"{feed.creator.username}/feed_{feed.pk}"
+    feed_id = feed.pk
     with transaction.atomic():
         feed.delete()
         transaction.on_commit(lambda: get_storage().delete_folder(folder))
-    logger.info("feed %s deleted with its folder %s", feed.pk, folder)
+    logger.info("feed %s deleted with its folder %s", feed_id, folder)
 
 
 def update_note(note: Note, **fields) -> Note:
@@ -53,3 +58,44 @@ def update_note(note: Note, **fields) -> Note:
         setattr(note, name, value)
     note.save()
     return note
+
+
+def create_comment(feed: Feed, *, owner: User, title: str = "", content: str = "") -> Comment:
+    """Add a comment to a feed."""
+    return Comment.objects.create(feed=feed, owner=owner, title=title, content=content)
+
+
+def update_comment(comment: Comment, **fields) -> Comment:
+    """Change a comment's title or content."""
+    for name, value in fields.items():
+        setattr(comment, name, value)
+    comment.save()
+    return comment
+
+
+def create_tag(*, owner: User, color: str, name: str = "") -> Tag:
+    """Create a private tag."""
+    return Tag.objects.create(owner=owner, name=name, color=color)
+
+
+def update_tag(tag: Tag, **fields) -> Tag:
+    """Rename or recolor a tag."""
+    for name, value in fields.items():
+        setattr(tag, name, value)
+    tag.save()
+    return tag
+
+
+def create_tagging(*, feed_id: int, tag_id: int) -> Tagging:
+    """Tag a feed; the same pair twice is a validation error."""
+    try:
+        with transaction.atomic():
+            return Tagging.objects.create(feed_id=feed_id, tag_id=tag_id)
+    except IntegrityError as error:
+        raise ValidationError(
+            {
+                "non_field_errors": [
+                    f"Tagging for feed_id {feed_id} and tag_id {tag_id} already exists."
+                ]
+            }
+        ) from error

@@ -14,3 +14,4 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = False
 # Static files are only collected for a served stack.
 WHITENOISE_AUTOREFRESH = True
+PFCON_RETRY_BACKOFF = 0.01

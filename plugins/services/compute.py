@@ -31,6 +31,8 @@ def client_for(compute_resource: ComputeResource) -> PfconClient:
         password=compute_resource.compute_password,
         token=None if token in ("", "initial_token") else token,
         on_new_token=save_token,
+        retries=settings.PFCON_RETRIES,
+        backoff=settings.PFCON_RETRY_BACKOFF,
     )
 
 

@@ -67,13 +67,7 @@ def submit_plugin_instance(
     client = client_for(compute_resource)
     try:
         if compute_resource.compute_requires_copy_job:
-            copy = client.submit_copy_job(
-                jid,
-                input_dirs=input_dirs(instance),
-                output_dir=instance.output_path,
-                cpu_limit=instance.cpu_limit,
-                memory_limit=instance.memory_limit,
-            )
+            copy = copy_job_status(instance, client, jid)
             if copy["status"] == "finishedWithError":
                 fail(instance, "CODE18", f"Copying the inputs failed: {copy.get('message')}")
                 return
@@ -108,6 +102,22 @@ def submit_plugin_instance(
         raw=encode_raw(response),
     ):
         follow_up(instance, 0, follow)
+
+
+def copy_job_status(instance: PluginInstance, client, jid: str) -> dict:
+    """The copy job's status, submitting the job first if pfcon does not know it yet."""
+    try:
+        return client.get_copy_job_status(jid)
+    except PfconError as error:
+        if error.status_code != 404:
+            raise
+    return client.submit_copy_job(
+        jid,
+        input_dirs=input_dirs(instance),
+        output_dir=instance.output_path,
+        cpu_limit=instance.cpu_limit,
+        memory_limit=instance.memory_limit,
+    )
 
 
 def check_plugin_instance(

@@ -1,0 +1,178 @@
+import hashlib
+import io
+
+import pytest
+
+from tests.conftest import CJ, cj_items, cj_template
+from uploadedfiles.models import UploadedFile
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(api_client, upload_path: str, content: bytes = b"data", **extra):
+    return api_client.post(
+        "/api/v1/uploadedfiles/",
+        {"upload_path": upload_path, "fname": io.BytesIO(content)},
+        format="multipart",
+        **extra,
+    )
+
+
+def test_upload_stores_file_under_upload_path(client, user, storage):
+    response = upload(client, "alice/uploads/DICOM/dataset1/0001.dcm", b"dicom-bytes")
+    assert response.status_code == 201, response.content
+    uploaded = UploadedFile.objects.get()
+    assert response["Location"] == f"http://testserver/api/v1/uploadedfiles/{uploaded.pk}/"
+    item = cj_items(response)[0]
+    assert item["fname"] == "alice/uploads/DICOM/dataset1/0001.dcm"
+    assert item["fsize"] == 11
+    assert item["file_resource"].endswith(f"/api/v1/uploadedfiles/{uploaded.pk}/0001.dcm")
+    assert item["owner"] == f"http://testserver/api/v1/users/{user.pk}/"
+    assert b"".join(storage.open(uploaded.fname)) == b"dicom-bytes"
+
+
+def test_upload_document_shape(client, user):
+    response = upload(client, "alice/uploads/a b$.txt", b"xy")
+    uploaded = UploadedFile.objects.get()
+    document = response.json()["collection"]
+    assert list(document) == ["version", "href", "items", "links"]
+    assert document["items"] == [
+        {
+            "data": [
+                {"name": "id", "value": uploaded.pk},
+                {"name": "creation_date", "value": document["items"][0]["data"][1]["value"]},
+                {"name": "fname", "value": "alice/uploads/a_b.txt"},
+                {"name": "fsize", "value": 2},
+            ],
+            "href": f"http://testserver/api/v1/uploadedfiles/{uploaded.pk}/",
+            "links": [
+                {
+                    "rel": "file_resource",
+                    "href": f"http://testserver/api/v1/uploadedfiles/{uploaded.pk}/a_b.txt",
+                },
+                {"rel": "owner", "href": f"http://testserver/api/v1/users/{user.pk}/"},
+            ],
+        }
+    ]
+    assert document["links"] == []
+
+
+@pytest.mark.parametrize(
+    "upload_path",
+    [
+        "bobby/uploads/x.txt",
+        "alice/x.txt",
+        "alice/uploads/../../bobby/uploads/x.txt",
+        "alice/uploads/a/../x.txt",
+        "alice/uploads//x.txt",
+        "alice/uploads/./x.txt",
+        "alice/uploads/a,b.txt",
+        "alice/uploads/",
+        "/../alice/uploads/x.txt",
+        "",
+    ],
+)
+def test_bad_upload_paths_change_nothing(client, storage, upload_path):
+    response = upload(client, upload_path)
+    assert response.status_code == 400
+    assert "upload_path" in response.json()["collection"]["error"]["message"]
+    assert UploadedFile.objects.count() == 0
+    assert storage.ls("") == []
+
+
+def test_duplicate_upload_is_refused_and_keeps_the_original(client, storage):
+    assert upload(client, "alice/uploads/x.txt", b"first").status_code == 201
+    response = upload(client, "alice/uploads/x.txt", b"second")
+    assert response.status_code == 400
+    assert "already exists" in response.json()["collection"]["error"]["message"]
+    assert UploadedFile.objects.count() == 1
+    assert b"".join(storage.open("alice/uploads/x.txt")) == b"first"
+
+
+def test_missing_parts_and_wrong_content_type(client, storage):
+    response = client.post(
+        "/api/v1/uploadedfiles/", {"upload_path": "alice/uploads/x"}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "fname" in response.json()["collection"]["error"]["message"]
+    response = client.post(
+        "/api/v1/uploadedfiles/", {"fname": io.BytesIO(b"x")}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "upload_path" in response.json()["collection"]["error"]["message"]
+    response = client.post(
+        "/api/v1/uploadedfiles/", cj_template({"upload_path": "alice/uploads/x"}), content_type=CJ
+    )
+    assert response.status_code == 415
+    assert UploadedFile.objects.count() == 0
+    assert storage.ls("") == []
+
+
+def test_storage_failure_leaves_no_row(client, storage, monkeypatch):
+    from storage import StorageError
+
+    def broken_put(key, stream, length=None):
+        raise StorageError("disk full")
+
+    monkeypatch.setattr(storage, "put", broken_put)
+    response = upload(client, "alice/uploads/x.txt")
+    assert response.status_code == 503
+    assert UploadedFile.objects.count() == 0
+
+
+def test_download_streams_same_bytes(client, other_client, anonymous_client):
+    content = bytes(range(256)) * 1000
+    response = upload(client, "alice/uploads/blob.bin", content)
+    file_resource = cj_items(response)[0]["file_resource"]
+    download = client.get(file_resource)
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'inline; filename="blob.bin"'
+    assert download["Content-Length"] == str(len(content))
+    assert (
+        hashlib.sha256(b"".join(download.streaming_content)).digest()
+        == hashlib.sha256(content).digest()
+    )
+    assert other_client.get(file_resource).status_code == 403
+    assert anonymous_client.get(file_resource).status_code == 401
+
+
+def test_list_shows_own_files_and_search_filters(client, other_client, superuser_client):
+    upload(client, "alice/uploads/a/one.txt")
+    upload(client, "alice/uploads/b/two.txt")
+    upload(other_client, "bobby/uploads/three.txt")
+    response = client.get("/api/v1/uploadedfiles/")
+    assert [item["fname"] for item in cj_items(response)] == [
+        "alice/uploads/b/two.txt",
+        "alice/uploads/a/one.txt",
+    ]
+    assert response.json()["collection"]["queries"][0]["href"].endswith("/uploadedfiles/search/")
+    search = client.get("/api/v1/uploadedfiles/search/?fname=alice/uploads/a/")
+    assert [item["fname"] for item in cj_items(search)] == ["alice/uploads/a/one.txt"]
+    leak = client.get("/api/v1/uploadedfiles/search/?fname=bobby")
+    assert cj_items(leak) == []
+    assert superuser_client.get("/api/v1/uploadedfiles/").json()["collection"]["total"] == 3
+    nslashes = client.get("/api/v1/uploadedfiles/search/?fname_nslashes=3")
+    assert len(cj_items(nslashes)) == 2
+
+
+def test_put_moves_and_delete_removes(
+    client, other_client, storage, django_capture_on_commit_callbacks
+):
+    response = upload(client, "alice/uploads/old.txt", b"moved")
+    url = cj_items(response)[0]["href"]
+    assert (
+        other_client.put(url, {"upload_path": "bobby/uploads/x"}, format="json").status_code == 403
+    )
+    bad = client.put(url, {"upload_path": "bobby/uploads/x"}, format="json")
+    assert bad.status_code == 400
+    moved = client.put(
+        url, cj_template({"upload_path": "alice/uploads/new/name.txt"}), content_type=CJ
+    )
+    assert moved.status_code == 200
+    assert cj_items(moved)[0]["fname"] == "alice/uploads/new/name.txt"
+    assert not storage.exists("alice/uploads/old.txt")
+    assert b"".join(storage.open("alice/uploads/new/name.txt")) == b"moved"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(url).status_code == 204
+    assert not storage.exists("alice/uploads/new/name.txt")
+    assert UploadedFile.objects.count() == 0
