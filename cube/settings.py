@@ -152,6 +152,7 @@ SWIFT_SEGMENT_SIZE = env_int("SWIFT_SEGMENT_SIZE", 256 * 1024 * 1024)
 COMPUTE_RESOURCE_URL = os.environ.get("COMPUTE_RESOURCE_URL", "http://127.0.0.1:30005/api/v1/")
 COMPUTE_USER = os.environ.get("COMPUTE_USER", "pfcon")
 COMPUTE_PASSWORD = os.environ.get("COMPUTE_PASSWORD", "pfcon1234")
+CUBE_PLUGINS_DIR = os.environ.get("CUBE_PLUGINS_DIR", str(VAR_DIR / "plugins"))
 JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
 # How long a remote job may sit before a stuck registration is retried by the poller.
 REGISTRATION_STALE_SECONDS = env_float("CUBE_REGISTRATION_STALE_SECONDS", 60.0)
@@ -168,6 +169,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": CELERY_BROKER_FOLDER,
         "data_folder_out": CELERY_BROKER_FOLDER,
+        # The folder is scanned for messages; scan often so a submitted job starts at once.
+        "polling_interval": 0.1,
     }
 CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
 # While a job runs, its status is re-checked this often so completion is noticed quickly.

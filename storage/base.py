@@ -21,7 +21,10 @@ class Storage(Protocol):
     def put(self, key: str, stream: BinaryIO, *, length: int | None = None) -> int:
         """Store the stream under ``key`` (replacing it) and return the number of bytes written.
 
-        The stream is read in chunks; nothing is read whole into memory.
+        The stream is read in chunks; nothing is read whole into memory. With ``length``,
+        exactly that many bytes are stored (a shorter stream raises StorageError); without it,
+        the stream is read to its end. A put that fails, or whose stream raises, leaves the
+        previous object (or nothing) under ``key``.
         """
 
     def open(self, key: str) -> Iterator[bytes]:

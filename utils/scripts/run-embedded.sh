@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Start the embedded stack (SQLite, filesystem storage, localcompute, a broker-less Celery)
+# in the foreground: web on 127.0.0.1:$CUBE_PORT, worker, beat and localcompute under
+# honcho. Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+export CUBE_VAR_DIR="${CUBE_VAR_DIR:-$PWD/var}"
+export CUBE_PORT="${CUBE_PORT:-8000}"
+export LOCALCOMPUTE_PORT="${LOCALCOMPUTE_PORT:-30005}"
+export STORAGE_ROOT="$CUBE_VAR_DIR/storage"
+export CUBE_PLUGINS_DIR="${CUBE_PLUGINS_DIR:-$PWD/var/plugins}"
+export COMPUTE_RESOURCE_URL="http://127.0.0.1:$LOCALCOMPUTE_PORT/api/v1/"
+# localcompute shares CUBE's storage root and stages inputs by hard links (fslink mode).
+export STORAGE_ENV=fslink
+export STOREBASE="$STORAGE_ROOT"
+export LOCALCOMPUTE_DATA_DIR="$CUBE_VAR_DIR/localcompute"
+export LOCALCOMPUTE_PLUGINS="$CUBE_PLUGINS_DIR/catalogue.json"
+
+mkdir -p "$STORAGE_ROOT" "$LOCALCOMPUTE_DATA_DIR"
+.venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python manage.py bootstrap
+.venv/bin/python manage.py collectstatic --noinput -v0
+echo "CUBE will serve http://localhost:$CUBE_PORT/api/v1/ (user chris:chris1234)" >&2
+exec .venv/bin/honcho --procfile Procfile --app-root . start
