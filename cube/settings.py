@@ -217,4 +217,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # python-swiftclient logs every failed request, including expected 404s, at INFO.
+    "loggers": {"swiftclient": {"level": "WARNING"}},
 }
