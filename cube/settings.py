@@ -174,7 +174,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
 # While a job runs, its status is re-checked this often so completion is noticed quickly.
-ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.25)
+ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.1)
 CELERY_BEAT_SCHEDULE = {
     "poll-plugin-instances": {
         "task": "plugins.tasks.poll_plugin_instances",
