@@ -1,0 +1,141 @@
+"""Settings for localcompute, read once from the environment."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+STORAGE_MODES = ("fslink", "zipfile", "swift")
+
+# Development values; any real deployment sets its own through the environment.
+DEV_USER = "pfcon"
+DEV_PASSWORD = "pfcon1234"
+DEV_SECRET_KEY = "localcompute-dev-secret-key-change-me"
+
+
+class ConfigError(ValueError):
+    """The environment describes an unusable configuration."""
+
+
+def _env_int(environ: dict[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from e
+
+
+def _env_float(environ: dict[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from e
+
+
+def _env_bool(environ: dict[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be a boolean, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything localcompute needs to know, with development defaults."""
+
+    host: str = "127.0.0.1"
+    port: int = 30005
+    threads: int = 8
+    user: str = DEV_USER
+    password: str = DEV_PASSWORD
+    secret_key: str = DEV_SECRET_KEY
+    storage_env: str = "fslink"
+    storebase: Path = Path("var/storage")
+    data_dir: Path = Path("var/localcompute")
+    plugins_catalogue: Path = Path("var/plugins/catalogue.json")
+    max_seconds: int = 7 * 24 * 3600
+    kill_grace_seconds: float = 10.0
+    # RLIMIT_AS = memory_limit * memory_factor + memory_headroom_mib; 0 factor disables it.
+    memory_factor: float = 2.0
+    memory_headroom_mib: int = 512
+    # 0 means "derive from max_seconds and the job's cpu_limit".
+    max_cpu_seconds: int = 0
+    # 0 means unlimited.
+    max_file_mib: int = 0
+    logs_tail: int = 1000
+    hardlink_inputs: bool = True
+    swift_auth_url: str = ""
+    swift_username: str = ""
+    swift_key: str = ""
+    swift_container: str = "users"
+
+    @property
+    def innetwork(self) -> bool:
+        return self.storage_env in ("fslink", "swift")
+
+    @property
+    def requires_copy_job(self) -> bool:
+        return self.storage_env in ("fslink", "swift")
+
+    @property
+    def requires_upload_job(self) -> bool:
+        return self.storage_env == "swift"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    def job_dir(self, jid: str) -> Path:
+        return self.data_dir / f"key-{jid}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        storage_env = env.get("STORAGE_ENV", "fslink").strip() or "fslink"
+        if storage_env not in STORAGE_MODES:
+            raise ConfigError(f"STORAGE_ENV must be one of {', '.join(STORAGE_MODES)}")
+        settings = cls(
+            host=env.get("LOCALCOMPUTE_HOST", cls.host),
+            port=_env_int(env, "LOCALCOMPUTE_PORT", cls.port),
+            threads=_env_int(env, "LOCALCOMPUTE_THREADS", cls.threads),
+            user=env.get("PFCON_USER") or DEV_USER,
+            password=env.get("PFCON_PASSWORD") or DEV_PASSWORD,
+            secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
+            storage_env=storage_env,
+            storebase=Path(env.get("STOREBASE") or cls.storebase).absolute(),
+            data_dir=Path(env.get("LOCALCOMPUTE_DATA_DIR") or cls.data_dir).absolute(),
+            plugins_catalogue=Path(
+                env.get("LOCALCOMPUTE_PLUGINS") or cls.plugins_catalogue
+            ).absolute(),
+            max_seconds=_env_int(env, "LOCALCOMPUTE_MAX_SECONDS", cls.max_seconds),
+            kill_grace_seconds=_env_float(
+                env, "LOCALCOMPUTE_KILL_GRACE_SECONDS", cls.kill_grace_seconds
+            ),
+            memory_factor=_env_float(env, "LOCALCOMPUTE_MEMORY_FACTOR", cls.memory_factor),
+            memory_headroom_mib=_env_int(
+                env, "LOCALCOMPUTE_MEMORY_HEADROOM_MIB", cls.memory_headroom_mib
+            ),
+            max_cpu_seconds=_env_int(env, "LOCALCOMPUTE_MAX_CPU_SECONDS", cls.max_cpu_seconds),
+            max_file_mib=_env_int(env, "LOCALCOMPUTE_MAX_FILE_MIB", cls.max_file_mib),
+            logs_tail=_env_int(env, "JOB_LOGS_TAIL", cls.logs_tail),
+            hardlink_inputs=_env_bool(env, "LOCALCOMPUTE_HARDLINK_INPUTS", cls.hardlink_inputs),
+            swift_auth_url=env.get("SWIFT_AUTH_URL", ""),
+            swift_username=env.get("SWIFT_USERNAME", ""),
+            swift_key=env.get("SWIFT_KEY", ""),
+            swift_container=env.get("SWIFT_CONTAINER_NAME") or cls.swift_container,
+        )
+        if settings.max_seconds <= 0:
+            raise ConfigError("LOCALCOMPUTE_MAX_SECONDS must be positive")
+        if storage_env == "swift" and not (
+            settings.swift_auth_url and settings.swift_username and settings.swift_key
+        ):
+            raise ConfigError("swift mode needs SWIFT_AUTH_URL, SWIFT_USERNAME and SWIFT_KEY")
+        return settings

@@ -1,0 +1,306 @@
+"""Running plugin jobs as local processes and tracking them across restarts.
+
+Each job runs under ``launcher.py`` as the leader of its own process group; the launcher
+records the exit status in ``key-<jid>/exit.json``. The runner keeps one row per job in the
+JobStore with the launcher's pid and ``/proc`` start time, so after a restart it can tell a
+job that still runs from one whose process vanished (``undefined``).
+"""
+
+import json
+import logging
+import math
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from . import processes
+from .catalogue import InstalledPlugin
+from .config import Settings
+from .store import JobRecord, JobStore, Kind, Status, job_name
+
+logger = logging.getLogger(__name__)
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class PluginJobRequest:
+    """A validated ``POST pluginjobs/`` body."""
+
+    jid: str
+    image: str
+    entrypoint: list[str]
+    type: str
+    args: list[str] = field(default_factory=list)
+    args_path_flags: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    auid: str = ""
+    number_of_workers: int = 1
+    cpu_limit: int = 1000
+    memory_limit: int = 300
+    gpu_limit: int = 0
+    input_dirs: list[str] | None = None
+    output_dir: str | None = None
+    data_file: BinaryIO | None = None
+
+
+def localize_path_args(args: list[str], path_flags: list[str], input_dir: str) -> list[str]:
+    """Replace the value following each path flag by the job's input dir."""
+    localized: list[str] = []
+    replace_next = False
+    for arg in args:
+        if replace_next:
+            localized.append(input_dir)
+            replace_next = False
+            continue
+        localized.append(arg)
+        replace_next = arg in path_flags
+    return localized
+
+
+def tail_lines(path: Path, count: int) -> str:
+    """The last ``count`` lines of a possibly large text file."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            position = f.tell()
+            chunks: list[bytes] = []
+            newlines = 0
+            while position > 0 and newlines <= count:
+                step = min(65536, position)
+                position -= step
+                f.seek(position)
+                chunk = f.read(step)
+                chunks.append(chunk)
+                newlines += chunk.count(b"\n")
+    except FileNotFoundError:
+        return ""
+    lines = b"".join(reversed(chunks)).splitlines(keepends=True)
+    return b"".join(lines[-count:]).decode("utf-8", errors="replace")
+
+
+def describe_exit(returncode: int | None, signum: int | None) -> str:
+    if signum is not None:
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = str(signum)
+        reason = {
+            signal.SIGXCPU: " (cpu limit)",
+            signal.SIGXFSZ: " (file size limit)",
+            signal.SIGKILL: "",
+        }.get(signum, "")
+        return f"killed: {name}{reason}"
+    return "exited" if returncode == 0 else f"exited with code {returncode}"
+
+
+class PluginRunner:
+    """Starts, observes and stops plugin processes; all state goes through the JobStore."""
+
+    def __init__(self, settings: Settings, store: JobStore):
+        self.settings = settings
+        self.store = store
+        self._processes: dict[int, subprocess.Popen] = {}
+        self._processes_lock = threading.Lock()
+        self._killing: set[str] = set()
+        self._killing_lock = threading.Lock()
+
+    def log_path(self, jid: str) -> Path:
+        return self.settings.job_dir(jid) / "job.log"
+
+    def exit_path(self, jid: str) -> Path:
+        return self.settings.job_dir(jid) / "exit.json"
+
+    def _rlimits(self, request: PluginJobRequest) -> dict[str, int | None]:
+        settings = self.settings
+        cores = max(1, math.ceil(request.cpu_limit / 1000))
+        address_space = None
+        if settings.memory_factor > 0 and request.memory_limit > 0:
+            mib = request.memory_limit * settings.memory_factor + settings.memory_headroom_mib
+            address_space = int(mib * 1024 * 1024)
+        cpu = settings.max_cpu_seconds or settings.max_seconds * cores
+        fsize = settings.max_file_mib * 1024 * 1024 if settings.max_file_mib > 0 else None
+        return {"RLIMIT_AS": address_space, "RLIMIT_CPU": cpu, "RLIMIT_FSIZE": fsize}
+
+    def launch(
+        self,
+        request: PluginJobRequest,
+        plugin: InstalledPlugin,
+        job_env: dict[str, str],
+        incoming: Path,
+        outgoing: Path,
+    ) -> JobRecord:
+        jid = request.jid
+        job_dir = self.settings.job_dir(jid)
+        scratch = job_dir / "tmp"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        exit_path = self.exit_path(jid)
+        exit_path.unlink(missing_ok=True)
+
+        argv = [str(plugin.executable)]
+        argv += localize_path_args(request.args, request.args_path_flags, str(incoming))
+        if request.type == "ds":
+            argv.append(str(incoming))
+        argv.append(str(outgoing))
+
+        threads = str(max(1, math.ceil(request.cpu_limit / 1000)))
+        env = {
+            **job_env,
+            "PATH": f"{plugin.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(scratch),
+            "TMPDIR": str(scratch),
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+            "NUMEXPR_NUM_THREADS": threads,
+        }
+        spec = {
+            "argv": argv,
+            "env": env,
+            "cwd": str(scratch),
+            "exit_path": str(exit_path),
+            "rlimits": self._rlimits(request),
+        }
+        with open(self.log_path(jid), "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-I", str(LAUNCHER)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=job_dir,
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                start_new_session=True,
+                close_fds=True,
+            )
+        with self._processes_lock:
+            self._processes[process.pid] = process
+        record = JobRecord(
+            name=job_name(Kind.PLUGIN, jid),
+            jid=jid,
+            kind=Kind.PLUGIN,
+            status=Status.STARTED,
+            image=request.image,
+            cmd=shlex.join(argv),
+            message="running",
+            started_at=now_iso(),
+            pid=process.pid,
+            pid_start=processes.start_time(process.pid),
+            output_dir=str(outgoing),
+        )
+        self.store.put(record)
+        try:
+            process.stdin.write(json.dumps(spec).encode())
+            process.stdin.close()
+        except BrokenPipeError:
+            logger.error("launcher for %s exited before reading its spec", jid)
+        logger.info("started %s: %s", jid, record.cmd)
+        return record
+
+    def _read_exit(self, jid: str) -> dict | None:
+        try:
+            return json.loads(self.exit_path(jid).read_text())
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            logger.error("unreadable exit record for %s", jid)
+            return {"returncode": None, "signal": None}
+
+    def refresh(self, record: JobRecord) -> JobRecord:
+        """Bring a plugin job's status up to date with its process."""
+        if record.status not in Status.ACTIVE:
+            return record
+        outcome = self._read_exit(record.jid)
+        if outcome is None and processes.is_running(record.pid, record.pid_start):
+            self._enforce_deadline(record)
+            return record
+        if outcome is None:
+            outcome = self._read_exit(record.jid)  # it may have exited in between
+        changes: dict = {"finished_at": now_iso()}
+        if outcome is not None:
+            changes["finished_at"] = outcome.get("finished_at") or changes["finished_at"]
+            returncode, signum = outcome.get("returncode"), outcome.get("signal")
+            success = returncode == 0 and not record.stop_reason
+            changes["status"] = (
+                Status.FINISHED_SUCCESSFULLY if success else Status.FINISHED_WITH_ERROR
+            )
+            changes["message"] = record.stop_reason or describe_exit(returncode, signum)
+        elif record.stop_reason:
+            changes.update(status=Status.FINISHED_WITH_ERROR, message=record.stop_reason)
+        else:
+            changes.update(
+                status=Status.UNDEFINED, message="the job's process vanished without an exit status"
+            )
+        if record.pid and processes.group_is_ours(record.pid, record.pid_start):
+            # Leftovers of a launcher that died without reaping its plugin.
+            if processes.group_alive(record.pid):
+                self._kill_async(record)
+        self.forget_process(record.pid)
+        self.store.update(record.name, **changes)
+        for key, value in changes.items():
+            setattr(record, key, value)
+        logger.info("%s: %s (%s)", record.jid, record.status, record.message)
+        return record
+
+    def _enforce_deadline(self, record: JobRecord) -> None:
+        started = datetime.fromisoformat(record.started_at)
+        elapsed = (datetime.now(UTC) - started).total_seconds()
+        if elapsed > self.settings.max_seconds and not record.stop_reason:
+            logger.warning("%s exceeded %ss; stopping it", record.jid, self.settings.max_seconds)
+            record.stop_reason = "timeout"
+            self.store.update(record.name, stop_reason="timeout")
+            self._kill_async(record)
+
+    def _kill_async(self, record: JobRecord) -> None:
+        with self._killing_lock:
+            if record.name in self._killing:
+                return
+            self._killing.add(record.name)
+
+        def kill() -> None:
+            try:
+                self.kill(record)
+            finally:
+                with self._killing_lock:
+                    self._killing.discard(record.name)
+
+        threading.Thread(target=kill, name=f"kill-{record.jid}", daemon=True).start()
+
+    def kill(self, record: JobRecord) -> None:
+        if not record.pid:
+            return
+        gone = processes.terminate_group(
+            record.pid,
+            record.pid_start,
+            grace=self.settings.kill_grace_seconds,
+            reap=self.reap,
+        )
+        if not gone:
+            logger.error("process group %s of %s survived SIGKILL", record.pid, record.jid)
+
+    def reap(self) -> None:
+        with self._processes_lock:
+            for pid, process in list(self._processes.items()):
+                if process.poll() is not None:
+                    del self._processes[pid]
+
+    def forget_process(self, pid: int | None) -> None:
+        if pid is None:
+            return
+        with self._processes_lock:
+            process = self._processes.get(pid)
+            if process is not None and process.poll() is not None:
+                del self._processes[pid]

@@ -1,0 +1,209 @@
+"""How plugin processes are run, limited, stopped and recovered."""
+
+import json
+import os
+import signal
+import time
+
+from tests.localcompute.support import (
+    SERVER_SECRET,
+    helper_form,
+    process_gone,
+    wait_for_file,
+)
+
+
+def _start(server, jid: str, mode: str, *extra: str, **kwargs) -> dict:
+    output_dir = f"home/alice/out-{jid}"
+    server.copy(jid, [], output_dir)
+    response = server.post(
+        "pluginjobs/", helper_form(jid, mode, *extra, output_dir=output_dir, **kwargs)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["compute"]
+
+
+def _output(server, jid: str):
+    return server.storebase / f"home/alice/out-{jid}"
+
+
+def _wait_gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not process_gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_failure_reports_finished_with_error_and_the_log_tail(fslink):
+    jid = "chris-jid-fail"
+    _start(fslink, jid, "fail")
+    compute = fslink.wait("pluginjobs", jid)
+    assert compute["status"] == "finishedWithError"
+    assert compute["message"] == "exited with code 3"
+    lines = compute["logs"].splitlines()
+    assert len(lines) == 1000
+    assert lines[-1] == "giving up"
+    assert "line 1499" in lines
+    assert "line 400" not in lines
+    assert compute["timestamp"]
+
+
+def test_success_has_iso_timestamp_and_exited_message(fslink):
+    jid = "chris-jid-ok"
+    posted = _start(fslink, jid, "sleep")
+    assert posted["status"] == "started"
+    compute = fslink.wait("pluginjobs", jid)
+    assert compute["status"] == "finishedSuccessfully"
+    assert compute["message"] == "exited"
+    assert compute["timestamp"] >= posted["timestamp"]
+    assert "T" in compute["timestamp"]
+
+
+def test_cancel_kills_the_whole_process_group(fslink):
+    jid = "chris-jid-cancel"
+    _start(fslink, jid, "spawn")
+    pids = json.loads(wait_for_file(_output(fslink, jid) / "pids.json").read_text())
+    assert fslink.get(f"pluginjobs/{jid}/").json()["compute"]["status"] == "started"
+    assert pids["group"] != os.getpgid(0)
+
+    assert fslink.delete(f"pluginjobs/{jid}/").status_code == 204
+    assert _wait_gone(pids["plugin"])
+    assert _wait_gone(pids["grandchild"])
+    assert fslink.get(f"pluginjobs/{jid}/").status_code == 404
+
+
+def test_cancel_escalates_to_sigkill_for_a_plugin_ignoring_sigterm(fslink):
+    jid = "chris-jid-stubborn"
+    _start(fslink, jid, "stubborn")
+    pids = json.loads(wait_for_file(_output(fslink, jid) / "pids.json").read_text())
+    started = time.monotonic()
+    assert fslink.delete(f"pluginjobs/{jid}/").status_code == 204
+    assert time.monotonic() - started >= 1.5  # waited the grace period before SIGKILL
+    assert _wait_gone(pids["plugin"])
+
+
+def test_wall_clock_cap_stops_a_job(localcompute_factory):
+    server = localcompute_factory(LOCALCOMPUTE_MAX_SECONDS="2", LOCALCOMPUTE_KILL_GRACE_SECONDS="1")
+    jid = "chris-jid-slow"
+    _start(server, jid, "spawn")
+    pids = json.loads(wait_for_file(_output(server, jid) / "pids.json").read_text())
+    compute = server.wait("pluginjobs", jid, timeout=20)
+    assert compute["status"] == "finishedWithError"
+    assert compute["message"] == "timeout"
+    assert _wait_gone(pids["plugin"])
+    assert _wait_gone(pids["grandchild"])
+
+
+def test_restart_keeps_a_running_job_and_collects_its_exit(localcompute_factory):
+    server = localcompute_factory()
+    jid = "chris-jid-survivor"
+    _start(server, jid, "sleep", "--seconds", "3")
+    server.stop()
+    server.start()
+    assert server.get(f"pluginjobs/{jid}/").json()["compute"]["status"] == "started"
+    compute = server.wait("pluginjobs", jid, timeout=20)
+    assert compute["status"] == "finishedSuccessfully"
+    assert (_output(server, jid) / "done.txt").exists()
+
+
+def test_restart_reports_undefined_for_a_job_whose_process_vanished(localcompute_factory):
+    server = localcompute_factory()
+    jid = "chris-jid-lost"
+    _start(server, jid, "spawn")
+    pids = json.loads(wait_for_file(_output(server, jid) / "pids.json").read_text())
+    server.stop(signal.SIGKILL)
+    # The machine "reboots": the job's processes disappear without an exit record.
+    os.killpg(pids["group"], signal.SIGKILL)
+    assert _wait_gone(pids["plugin"])
+    server.start()
+    compute = server.wait("pluginjobs", jid, timeout=10)
+    assert compute["status"] == "undefined"
+    # CUBE retries after undefined: a new POST schedules the job again.
+    response = server.post(
+        "pluginjobs/", helper_form(jid, "sleep", output_dir=f"home/alice/out-{jid}")
+    )
+    assert response.status_code == 201
+    assert server.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+
+
+def test_restart_marks_interrupted_operations_undefined(localcompute_factory):
+    server = localcompute_factory()
+    # A copy job recorded as running by a process that is gone.
+    import sqlite3
+
+    server.stop()
+    with sqlite3.connect(server.data_dir / "state.sqlite3") as db:
+        db.execute(
+            "INSERT INTO jobs (name, jid, kind, status) VALUES (?, ?, 'copy', 'started')",
+            ("chris-jid-halfcopy-copy", "chris-jid-halfcopy"),
+        )
+    server.start()
+    assert server.get("copyjobs/chris-jid-halfcopy/").json()["compute"]["status"] == "undefined"
+
+
+def test_plugin_environment_is_clean(fslink):
+    jid = "chris-jid-env"
+    _start(fslink, jid, "env", env=[f"CHRIS_JID={jid}", "CHRIS_USER_TOKEN=user-token"])
+    assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    env = json.loads((_output(fslink, jid) / "env.json").read_text())
+    assert env["CHRIS_JID"] == jid
+    assert env["CHRIS_USER_TOKEN"] == "user-token"
+    assert SERVER_SECRET not in json.dumps(env)
+    for leaked in ("SECRET_KEY", "LOCALCOMPUTE_TEST_SECRET", "PFCON_PASSWORD", "STOREBASE"):
+        assert leaked not in env
+    job_dir = fslink.job_dir(jid)
+    assert env["HOME"] == str(job_dir / "tmp")
+    assert env["TMPDIR"] == str(job_dir / "tmp")
+    assert os.path.basename(env["PATH"].split(":")[0]).startswith("helper-bin")
+    assert env["OMP_NUM_THREADS"] == "1"
+    expected = {
+        "CHRIS_JID",
+        "CHRIS_USER_TOKEN",
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    }
+    # The interpreter may add LC_CTYPE when it coerces the C locale.
+    assert set(env) - {"LC_CTYPE"} == expected
+    assert (_output(fslink, jid) / "cwd.txt").read_text() == str(job_dir / "tmp")
+
+
+def _limit(limits_text: str, name: str) -> tuple[str, str]:
+    for line in limits_text.splitlines():
+        if line.startswith(name):
+            soft, hard = line[len(name) :].split()[:2]
+            return soft, hard
+    raise AssertionError(f"{name} not in /proc/self/limits")
+
+
+def test_rlimits_are_applied(fslink):
+    jid = "chris-jid-limits"
+    _start(fslink, jid, "limits", memory_limit=300)
+    assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    limits = (_output(fslink, jid) / "limits.txt").read_text()
+    # memory_limit × 2 + 512 MiB of headroom for the interpreter
+    assert _limit(limits, "Max address space") == (str((300 * 2 + 512) << 20),) * 2
+    assert _limit(limits, "Max cpu time") == ("600", "610")
+    assert _limit(limits, "Max file size") == (str(64 << 20),) * 2
+    assert _limit(limits, "Max core file size") == ("0", "0")
+
+
+def test_memory_limit_stops_an_oversized_allocation(fslink):
+    jid = "chris-jid-alloc"
+    _start(fslink, jid, "alloc", "--mebibytes", "1500", memory_limit=100)
+    compute = fslink.wait("pluginjobs", jid)
+    assert compute["status"] == "finishedWithError"
+    assert "MemoryError" in compute["logs"]
+
+
+def test_small_allocation_runs_under_the_memory_limit(fslink):
+    jid = "chris-jid-alloc-ok"
+    _start(fslink, jid, "alloc", "--mebibytes", "50", memory_limit=100)
+    assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"

@@ -1,0 +1,142 @@
+"""Pure functions of localcompute, tested in-process."""
+
+import json
+import os
+
+import pytest
+
+from localcompute import staging
+from localcompute.catalogue import Catalogue, normalize_image
+from localcompute.config import ConfigError, Settings
+from localcompute.jobs import ApiError, parse_env
+from localcompute.runner import localize_path_args, tail_lines
+
+
+def test_localize_path_args_replaces_only_values_after_path_flags():
+    args = ["--dir", "home/a,home/b", "--prefix", "--dir", "--other", "x"]
+    assert localize_path_args(args, ["--dir"], "/in") == [
+        "--dir",
+        "/in",
+        "--prefix",
+        "--dir",
+        "/in",
+        "x",
+    ]
+
+
+def test_localize_path_args_without_flags_is_unchanged():
+    assert localize_path_args(["--a", "1"], [], "/in") == ["--a", "1"]
+
+
+def test_parse_env_keeps_equals_signs_in_values():
+    assert parse_env(["A=b=c", "EMPTY="]) == {"A": "b=c", "EMPTY": ""}
+
+
+@pytest.mark.parametrize("entry", ["novalue", "=x", "A B=1", "HOME=/x", "LD_AUDIT=x"])
+def test_parse_env_rejects(entry):
+    with pytest.raises(ApiError) as raised:
+        parse_env([entry])
+    assert raised.value.status == 400
+
+
+def test_tail_lines_returns_the_last_lines_of_a_large_file(tmp_path):
+    log = tmp_path / "job.log"
+    log.write_text("".join(f"line {n}\n" for n in range(200_000)))
+    tail = tail_lines(log, 1000).splitlines()
+    assert len(tail) == 1000
+    assert tail[0] == "line 199000"
+    assert tail[-1] == "line 199999"
+    assert tail_lines(tmp_path / "missing.log", 10) == ""
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("fnndsc/pl-dircopy:2.1.1", ("fnndsc/pl-dircopy", "2.1.1")),
+        ("docker.io/fnndsc/pl-dircopy:2.1.1", ("fnndsc/pl-dircopy", "2.1.1")),
+        ("fnndsc/pl-dircopy", ("fnndsc/pl-dircopy", "")),
+        ("fnndsc/pl-dircopy:latest", ("fnndsc/pl-dircopy", "")),
+        ("localhost:5000/x/pl-a", ("localhost:5000/x/pl-a", "")),
+        ("ghcr.io/fnndsc/pl-a:1.0@sha256:abc", ("ghcr.io/fnndsc/pl-a", "1.0")),
+    ],
+)
+def test_normalize_image(image, expected):
+    assert normalize_image(image) == expected
+
+
+def test_catalogue_matches_tags_aliases_and_picks_the_newest_untagged(tmp_path):
+    path = tmp_path / "catalogue.json"
+    entries = [
+        {"image": "fnndsc/pl-a:1.9.0", "selfexec": "a", "version": "1.9.0", "executable": "old/a"},
+        {
+            "image": "fnndsc/pl-a:1.10.0",
+            "selfexec": "a",
+            "version": "1.10.0",
+            "executable": "/opt/new/a",
+            "aliases": ["ghcr.io/fnndsc/pl-a:1.10.0"],
+        },
+    ]
+    path.write_text(json.dumps({"plugins": entries}))
+    catalogue = Catalogue(path)
+    assert catalogue.find("fnndsc/pl-a:1.9.0").executable == tmp_path / "old" / "a"
+    assert catalogue.find("fnndsc/pl-a").version == "1.10.0"
+    assert catalogue.find("ghcr.io/fnndsc/pl-a:1.10.0").version == "1.10.0"
+    assert catalogue.find("fnndsc/pl-a:2.0") is None
+    assert catalogue.find("fnndsc/pl-b") is None
+
+    path.write_text(json.dumps({"plugins": entries[:1]}))
+    os.utime(path, ns=(1, 1))
+    assert catalogue.find("fnndsc/pl-a").version == "1.9.0"
+
+
+def test_missing_catalogue_means_nothing_is_installed(tmp_path):
+    assert Catalogue(tmp_path / "nope.json").find("fnndsc/pl-a:1") is None
+
+
+@pytest.mark.parametrize("raw", ["", "/", "a/../b", "..", "a/\x00"])
+def test_storage_path_rejects(raw):
+    with pytest.raises(staging.StagingError):
+        staging.storage_path(raw)
+
+
+def test_storage_path_normalizes_slashes():
+    assert staging.storage_path("/home//alice/./x/") == "home/alice/x"
+
+
+def test_filesystem_stager_survives_link_cycles(tmp_path):
+    storebase = tmp_path / "store"
+    (storebase / "a").mkdir(parents=True)
+    (storebase / "b").mkdir()
+    (storebase / "a" / "f.txt").write_text("f")
+    (storebase / "a" / "to_b.chrislink").write_text("b")
+    (storebase / "b" / "to_a.chrislink").write_text("a")
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    stager = staging.FilesystemStager(storebase, hardlink=True, log=lambda line: None)
+    assert stager.stage(["a"], incoming, "out/data") == 1
+    assert (incoming / "f.txt").exists()
+    assert (incoming / "b").is_dir()
+
+
+def test_filesystem_stager_refuses_symlinks_out_of_the_store(tmp_path):
+    storebase = tmp_path / "store"
+    storebase.mkdir()
+    (storebase / "escape").symlink_to("/etc")
+    with pytest.raises(staging.StagingError):
+        staging.FilesystemStager(storebase, hardlink=True, log=print).stage(
+            ["escape"], tmp_path / "in", "out"
+        )
+
+
+def test_settings_reject_unknown_storage_modes():
+    with pytest.raises(ConfigError):
+        Settings.from_env({"STORAGE_ENV": "s3"})
+    with pytest.raises(ConfigError):
+        Settings.from_env({"STORAGE_ENV": "swift"})
+
+
+def test_settings_defaults():
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.storage_env) == ("127.0.0.1", 30005, "fslink")
+    assert (settings.user, settings.password) == ("pfcon", "pfcon1234")
+    assert settings.requires_copy_job and not settings.requires_upload_job
