@@ -5,16 +5,21 @@ monitor thread. Concurrency comes from threads (LOCALCOMPUTE_THREADS).
 """
 
 import logging
+import signal
 import sys
+import threading
 
 from gunicorn.app.base import BaseApplication
 
 from .config import ConfigError, Settings
 
+logger = logging.getLogger("localcompute")
+
 
 class LocalComputeServer(BaseApplication):
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.manager = None  # the worker's JobManager, set by load()
         super().__init__()
 
     def load_config(self) -> None:
@@ -29,11 +34,60 @@ class LocalComputeServer(BaseApplication):
         self.cfg.set("proc_name", "localcompute")
         # Several instances (tests, dev stacks) must not fight over one control socket.
         self.cfg.set("control_socket_disable", True)
+        if self.settings.stop_jobs_on_exit:
+            self.cfg.set("post_worker_init", self._stop_jobs_on_sigterm)
+            self.cfg.set("worker_exit", self._stop_jobs_at_worker_exit)
+            self.cfg.set("on_exit", self._stop_jobs_at_server_exit)
 
     def load(self):
         from .app import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        self.manager = app.extensions["localcompute"]
+        return app
+
+    # -- LOCALCOMPUTE_STOP_JOBS_ON_EXIT --------------------------------------------------
+    # The worker owns the job processes, so it stops them. It starts as soon as it is told
+    # to stop (SIGTERM makes gunicorn first drain open connections, which can take seconds)
+    # and finishes before it exits (SIGQUIT, from a SIGINT to the arbiter, exits at once).
+    # The arbiter sweeps once more after its worker is gone, in case the worker was killed.
+
+    def _stop_jobs_on_sigterm(self, worker) -> None:
+        graceful_exit = signal.getsignal(signal.SIGTERM)
+
+        def handle_term(signum, frame):
+            if callable(graceful_exit):
+                graceful_exit(signum, frame)
+            if self.manager is not None:
+                threading.Thread(
+                    target=self.manager.stop_running_jobs, name="stop-jobs", daemon=True
+                ).start()
+
+        signal.signal(signal.SIGTERM, handle_term)
+        signal.siginterrupt(signal.SIGTERM, False)
+
+    def _stop_jobs_at_worker_exit(self, server, worker) -> None:
+        if self.manager is not None:
+            self.manager.stop_running_jobs()
+
+    def _stop_jobs_at_server_exit(self, server) -> None:
+        from .jobs import SHUTDOWN_KILL_GRACE_SECONDS, SHUTDOWN_STOP_REASON
+        from .runner import PluginRunner
+        from .store import JobStore
+
+        try:
+            store = JobStore(self.settings.database_path)
+            try:
+                grace = min(self.settings.kill_grace_seconds, SHUTDOWN_KILL_GRACE_SECONDS)
+                runner = PluginRunner(self.settings, store)
+                stopped = runner.stop_all(SHUTDOWN_STOP_REASON, grace=grace)
+            finally:
+                store.close()
+        except Exception:
+            logger.exception("could not stop the remaining plugin jobs")
+            return
+        if stopped:
+            logger.warning("stopped %d plugin job(s) left by the worker", len(stopped))
 
 
 def main() -> None:

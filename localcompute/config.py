@@ -72,6 +72,9 @@ class Settings:
     max_file_mib: int = 0
     logs_tail: int = 1000
     hardlink_inputs: bool = True
+    # Kill every running plugin job when the server stops (developer stacks); by default
+    # jobs outlive a restart.
+    stop_jobs_on_exit: bool = False
     swift_auth_url: str = ""
     swift_username: str = ""
     swift_key: str = ""
@@ -127,6 +130,9 @@ class Settings:
             max_file_mib=_env_int(env, "LOCALCOMPUTE_MAX_FILE_MIB", cls.max_file_mib),
             logs_tail=_env_int(env, "JOB_LOGS_TAIL", cls.logs_tail),
             hardlink_inputs=_env_bool(env, "LOCALCOMPUTE_HARDLINK_INPUTS", cls.hardlink_inputs),
+            stop_jobs_on_exit=_env_bool(
+                env, "LOCALCOMPUTE_STOP_JOBS_ON_EXIT", cls.stop_jobs_on_exit
+            ),
             swift_auth_url=env.get("SWIFT_AUTH_URL", ""),
             swift_username=env.get("SWIFT_USERNAME", ""),
             swift_key=env.get("SWIFT_KEY", ""),

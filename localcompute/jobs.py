@@ -44,6 +44,10 @@ FORBIDDEN_ENV_KEYS = {
 }
 SERVER_VERSION = "6.0.6"  # the pfcon API level this service mirrors
 MONITOR_INTERVAL_SECONDS = 0.5
+# LOCALCOMPUTE_STOP_JOBS_ON_EXIT: the SIGTERM -> SIGKILL grace at shutdown is kept short,
+# since process managers (honcho: 5 s) SIGKILL a server that takes longer to stop.
+SHUTDOWN_KILL_GRACE_SECONDS = 2.0
+SHUTDOWN_STOP_REASON = "stopped: localcompute shut down"
 
 
 class ApiError(Exception):
@@ -87,6 +91,8 @@ class JobManager:
         self._jid_locks_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="localcompute-op")
         self._stopping = threading.Event()
+        self._shutdown_lock = threading.Lock()
+        self._jobs_stopped = False
         self._reconcile_operations()
         self._monitor = threading.Thread(
             target=self._monitor_loop, name="localcompute-monitor", daemon=True
@@ -100,6 +106,23 @@ class JobManager:
         self._monitor.join(timeout=5)
         self._pool.shutdown(wait=True)
         self.store.close()
+
+    def stop_running_jobs(self) -> None:
+        """Shutdown with LOCALCOMPUTE_STOP_JOBS_ON_EXIT: kill every running plugin job.
+
+        Idempotent; a second caller waits for the first to finish.
+        """
+        with self._shutdown_lock:
+            if self._jobs_stopped:
+                return
+            logger.info("shutting down: stopping the running plugin jobs")
+            self._stopping.set()
+            self._monitor.join(timeout=5)
+            grace = min(self.settings.kill_grace_seconds, SHUTDOWN_KILL_GRACE_SECONDS)
+            stopped = self.runner.stop_all(SHUTDOWN_STOP_REASON, grace=grace)
+            self._jobs_stopped = True
+        if stopped:
+            logger.info("stopped %d running plugin job(s) on shutdown", len(stopped))
 
     def _reconcile_operations(self) -> None:
         """Operations run in threads of a previous process cannot still be running."""

@@ -279,17 +279,45 @@ class PluginRunner:
 
         threading.Thread(target=kill, name=f"kill-{record.jid}", daemon=True).start()
 
-    def kill(self, record: JobRecord) -> None:
+    def kill(self, record: JobRecord, *, grace: float | None = None) -> None:
         if not record.pid:
             return
         gone = processes.terminate_group(
             record.pid,
             record.pid_start,
-            grace=self.settings.kill_grace_seconds,
+            grace=self.settings.kill_grace_seconds if grace is None else grace,
             reap=self.reap,
         )
         if not gone:
             logger.error("process group %s of %s survived SIGKILL", record.pid, record.jid)
+
+    def stop_all(self, reason: str, *, grace: float) -> list[JobRecord]:
+        """Kill every active plugin job's process group at once and record the outcome.
+
+        Each job ends ``finishedWithError`` with ``reason`` as its message (like a timeout).
+        Safe to call from a process that did not launch the jobs (no children to reap).
+        """
+        records = self.store.with_status(Kind.PLUGIN, Status.ACTIVE)
+        for record in records:
+            if not record.stop_reason:
+                record.stop_reason = reason
+                self.store.update(record.name, stop_reason=reason)
+        killers = [
+            threading.Thread(
+                target=self.kill, args=(record,), kwargs={"grace": grace}, name=f"stop-{record.jid}"
+            )
+            for record in records
+        ]
+        for killer in killers:
+            killer.start()
+        for killer in killers:
+            killer.join()
+        stopped = []
+        for record in records:
+            current = self.store.get(record.name)
+            if current is not None:
+                stopped.append(self.refresh(current))
+        return stopped
 
     def reap(self) -> None:
         with self._processes_lock:

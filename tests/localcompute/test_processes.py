@@ -5,6 +5,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from tests.localcompute.support import (
     SERVER_SECRET,
     helper_form,
@@ -207,3 +209,67 @@ def test_small_allocation_runs_under_the_memory_limit(fslink):
     jid = "chris-jid-alloc-ok"
     _start(fslink, jid, "alloc", "--mebibytes", "50", memory_limit=100)
     assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and not process_gone(int(entry)):
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    members.append(int(entry))
+            except ProcessLookupError:
+                pass
+    return members
+
+
+def _wait_group_gone(pgid: int, timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (members := _group_members(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return members
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stop_jobs_on_exit_kills_every_job_group_when_the_server_stops(
+    localcompute_factory, signum
+):
+    server = localcompute_factory(LOCALCOMPUTE_STOP_JOBS_ON_EXIT="true")
+    groups = {}
+    for jid, mode in (("chris-jid-exit-spawn", "spawn"), ("chris-jid-exit-stubborn", "stubborn")):
+        _start(server, jid, mode)
+        wait_for_file(_output(server, jid) / "pids.json")
+        groups[jid] = server.get(f"pluginjobs/{jid}/").json()["compute"]
+        assert groups[jid]["status"] == "started"
+    pids = json.loads((_output(server, "chris-jid-exit-spawn") / "pids.json").read_text())
+    stubborn = json.loads((_output(server, "chris-jid-exit-stubborn") / "pids.json").read_text())
+    stubborn_group = os.getpgid(stubborn["plugin"])
+
+    stopped_at = time.monotonic()
+    server.stop(signum)
+    # Both groups go together: SIGTERM, a grace of at most 2 s, then SIGKILL.
+    assert _wait_group_gone(pids["group"], timeout=1) == []
+    assert _wait_group_gone(stubborn_group, timeout=5 - (time.monotonic() - stopped_at)) == []
+    assert time.monotonic() - stopped_at < 5  # within honcho's SIGKILL deadline
+
+    server.start()
+    for jid in groups:
+        compute = server.get(f"pluginjobs/{jid}/").json()["compute"]
+        assert compute["status"] == "finishedWithError"
+        assert compute["message"] == "stopped: localcompute shut down"
+
+
+def test_jobs_survive_the_server_stopping_without_stop_jobs_on_exit(localcompute_factory):
+    server = localcompute_factory(LOCALCOMPUTE_STOP_JOBS_ON_EXIT="false")
+    jid = "chris-jid-exit-kept"
+    _start(server, jid, "spawn")
+    pids = json.loads(wait_for_file(_output(server, jid) / "pids.json").read_text())
+    server.stop()
+    time.sleep(1)
+    assert not process_gone(pids["plugin"])
+    assert not process_gone(pids["grandchild"])
+    server.start()
+    assert server.get(f"pluginjobs/{jid}/").json()["compute"]["status"] == "started"
+    assert server.delete(f"pluginjobs/{jid}/").status_code == 204
+    assert _wait_gone(pids["grandchild"])

@@ -140,3 +140,11 @@ def test_settings_defaults():
     assert (settings.host, settings.port, settings.storage_env) == ("127.0.0.1", 30005, "fslink")
     assert (settings.user, settings.password) == ("pfcon", "pfcon1234")
     assert settings.requires_copy_job and not settings.requires_upload_job
+
+
+def test_settings_stop_jobs_on_exit_is_an_opt_in_boolean():
+    assert Settings.from_env({}).stop_jobs_on_exit is False
+    assert Settings.from_env({"LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "true"}).stop_jobs_on_exit
+    assert not Settings.from_env({"LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "0"}).stop_jobs_on_exit
+    with pytest.raises(ConfigError):
+        Settings.from_env({"LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "maybe"})
