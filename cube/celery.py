@@ -12,6 +12,7 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def create_broker_folder(sender: Celery, **kwargs) -> None:
-    folder = sender.conf.broker_transport_options.get("data_folder_in")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    options = sender.conf.broker_transport_options
+    for key in ("data_folder_in", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

@@ -169,6 +169,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": CELERY_BROKER_FOLDER,
         "data_folder_out": CELERY_BROKER_FOLDER,
+        "control_folder": os.path.join(CELERY_BROKER_FOLDER, "control"),
         # The folder is scanned for messages; scan often so a submitted job starts at once.
         "polling_interval": 0.1,
     }
