@@ -53,6 +53,12 @@ INSTALLED_APPS = [
     "feeds",
     "plugins",
     "uploadedfiles",
+    "pipelines",
+    "chrisinstance",
+    "pacsfiles",
+    "servicefiles",
+    "filebrowser",
+    "adminapi",
 ]
 
 MIDDLEWARE = [

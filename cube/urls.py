@@ -11,9 +11,16 @@ api_patterns = [
     path("", include("uploadedfiles.urls")),
     path("", include("plugins.urls")),
     path("", include("feeds.urls")),
+    path("", include("pipelines.urls")),
+    path("", include("chrisinstance.urls")),
+    path("", include("pacsfiles.urls")),
+    path("", include("servicefiles.urls")),
+    path("", include("filebrowser.urls")),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_patterns)),
+    # The staff JSON API must come before the admin site, which claims all of chris-admin/.
+    path("chris-admin/api/v1/", include("adminapi.urls")),
     path("chris-admin/", admin.site.urls),
 ]

@@ -1,7 +1,7 @@
 import django_filters
 
 from collectionjson.filters import terms_filter
-from feeds.models import Feed
+from feeds.models import Comment, Feed, Tag
 
 
 class FeedFilter(django_filters.FilterSet):
@@ -31,3 +31,19 @@ class FeedFilter(django_filters.FilterSet):
 
         files = terms_filter("fname__icontains")(PluginInstanceFile.objects.all(), name, value)
         return queryset.filter(pk__in=files.values("feed_id"))
+
+
+class CommentFilter(django_filters.FilterSet):
+    class Meta:
+        model = Comment
+        fields = ["id"]
+
+
+class TagFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    color = django_filters.CharFilter(field_name="color", lookup_expr="icontains")
+    owner_username = django_filters.CharFilter(field_name="owner__username", lookup_expr="exact")
+
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "color", "owner_username"]

@@ -15,6 +15,8 @@ class FeedQuerySet(models.QuerySet):
         """Annotate the eight job counters in the same query."""
         from plugins.models import JOB_COUNTERS
 
+        # Django drops Meta.ordering from GROUP BY queries, so it is restated here.
+        ordering = self.query.order_by or self.model._meta.ordering
         return self.annotate(
             **{
                 counter: models.Count(
@@ -22,7 +24,7 @@ class FeedQuerySet(models.QuerySet):
                 )
                 for counter, status in JOB_COUNTERS.items()
             }
-        )
+        ).order_by(*ordering)
 
 
 class Feed(models.Model):

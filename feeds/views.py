@@ -5,10 +5,24 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
 from feeds import services
-from feeds.filters import FeedFilter
-from feeds.models import Feed, Note
-from feeds.permissions import CanReadFeed, IsOwnerOrSuperuserOrReadIfPublic
-from feeds.serializers import FeedSerializer, NoteSerializer
+from feeds.filters import CommentFilter, FeedFilter, TagFilter
+from feeds.models import Comment, Feed, Note, Tag, Tagging
+from feeds.permissions import (
+    CanReadFeed,
+    IsAuthenticatedOrReadIfFeedPublic,
+    IsFeedOwnerOrSuperuser,
+    IsOwnerOrSuperuser,
+    IsOwnerOrSuperuserOrReadIfPublic,
+    IsOwnerOrSuperuserOrReadOnly,
+    IsTagOwnerOrSuperuser,
+)
+from feeds.serializers import (
+    CommentSerializer,
+    FeedSerializer,
+    NoteSerializer,
+    TaggingSerializer,
+    TagSerializer,
+)
 from plugins.models import PluginInstance, PluginInstanceFile
 from plugins.serializers import PluginInstanceFileSerializer, PluginInstanceSerializer
 
@@ -163,3 +177,206 @@ class FeedPluginInstanceList(FeedSubresource):
         return PluginInstance.objects.select_related(
             "plugin__meta", "owner", "compute_resource"
         ).filter(feed=self.get_feed())
+
+
+class FeedScoped:
+    """A view under ``<feed id>/``; the feed must pass the view's object permissions."""
+
+    def get_feed(self) -> Feed:
+        feed = get_object_or_404(Feed, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, feed)
+        return feed
+
+    def get_collection_links(self):
+        return {"feed": self.link("feed-detail", pk=self.kwargs["pk"])}
+
+
+class FeedCommentList(FeedScoped, CollectionJsonMixin, generics.ListCreateAPIView):
+    serializer_class = CommentSerializer
+    permission_classes = (IsOwnerOrSuperuserOrReadIfPublic,)
+    parser_classes = ALL_PARSERS
+    filterset_class = CommentFilter
+    search_view_name = "comment-list-query-search"
+    filter_backends = ()
+    template_fields = ("title", "content")
+
+    def get_queryset(self):
+        return Comment.objects.select_related("owner").filter(feed=self.get_feed())
+
+    def post(self, request, *args, **kwargs):
+        self.get_feed()  # 404/403 before the body is validated
+        return super().post(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_comment(
+            self.get_feed(), owner=self.request.user, **serializer.validated_data
+        )
+
+
+class FeedCommentListQuerySearch(FeedCommentList):
+    """Searches a feed's comments; unlike v5 it checks feed-read first."""
+
+    http_method_names = ["get"]
+    filter_backends = generics.ListAPIView.filter_backends
+    search_view_name = None
+    template_fields = ()
+
+    def get_collection_links(self):
+        return {}
+
+
+class CommentDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+    http_method_names = ["get", "put", "delete"]
+    queryset = Comment.objects.select_related("owner", "feed")
+    serializer_class = CommentSerializer
+    permission_classes = (IsAuthenticatedOrReadIfFeedPublic, IsOwnerOrSuperuserOrReadOnly)
+    parser_classes = ALL_PARSERS
+    template_fields = ("title", "content")
+
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, partial=True, **kwargs)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_comment(
+            serializer.instance, **serializer.validated_data
+        )
+
+
+class VisibleTags:
+    def get_queryset(self):
+        tags = Tag.objects.select_related("owner")
+        if self.request.user.is_superuser:
+            return tags
+        return tags.filter(owner=self.request.user)
+
+
+class TagList(VisibleTags, CollectionJsonMixin, generics.ListCreateAPIView):
+    serializer_class = TagSerializer
+    parser_classes = ALL_PARSERS
+    filterset_class = TagFilter
+    search_view_name = "tag-list-query-search"
+    filter_backends = ()
+    template_fields = ("name", "color")
+
+    def get_collection_links(self):
+        return {"feeds": self.link("feed-list")}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_tag(
+            owner=self.request.user, **serializer.validated_data
+        )
+
+
+class TagListQuerySearch(VisibleTags, CollectionJsonMixin, generics.ListAPIView):
+    """Searches the caller's tags (all for a superuser); v5 searched everyone's."""
+
+    serializer_class = TagSerializer
+    filterset_class = TagFilter
+    template_fields = ()
+
+
+class TagDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+    http_method_names = ["get", "put", "delete"]
+    queryset = Tag.objects.select_related("owner")
+    serializer_class = TagSerializer
+    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
+    parser_classes = ALL_PARSERS
+    template_fields = ("name", "color")
+
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, partial=True, **kwargs)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_tag(serializer.instance, **serializer.validated_data)
+
+
+class TagScoped:
+    """A view under ``tags/<tag id>/``, for the tag's owner or a superuser."""
+
+    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
+
+    def get_tag(self) -> Tag:
+        tag = get_object_or_404(Tag, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, tag)
+        return tag
+
+    def get_collection_links(self):
+        return {"tag": self.link("tag-detail", pk=self.kwargs["pk"])}
+
+
+class TagFeedList(TagScoped, CollectionJsonMixin, generics.ListAPIView):
+    serializer_class = FeedSerializer
+    template_fields = ()
+
+    def get_queryset(self):
+        tagged = Tagging.objects.filter(tag=self.get_tag()).values("feed_id")
+        return (
+            Feed.objects.filter(pk__in=tagged)
+            .with_job_counts()
+            .select_related("creator", "note")
+            .prefetch_related("owner")
+        )
+
+
+TAGGINGS = Tagging.objects.select_related("tag__owner")
+
+
+class TagTaggingList(TagScoped, CollectionJsonMixin, generics.ListCreateAPIView):
+    serializer_class = TaggingSerializer
+    parser_classes = ALL_PARSERS
+    template_fields = ("feed_id",)
+
+    def get_queryset(self):
+        return TAGGINGS.filter(tag=self.get_tag())
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "tag_id": self.kwargs["pk"]}
+
+    def post(self, request, *args, **kwargs):
+        self.get_tag()  # 404/403 before the body is validated
+        return super().post(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_tagging(**serializer.validated_data)
+
+
+class FeedTagList(FeedScoped, CollectionJsonMixin, generics.ListAPIView):
+    """The feed's tags that the caller owns."""
+
+    serializer_class = TagSerializer
+    permission_classes = (permissions.IsAuthenticated, IsFeedOwnerOrSuperuser)
+    template_fields = ()
+
+    def get_queryset(self):
+        tagged = Tagging.objects.filter(feed=self.get_feed()).values("tag_id")
+        return Tag.objects.select_related("owner").filter(pk__in=tagged, owner=self.request.user)
+
+
+class FeedTaggingList(FeedScoped, CollectionJsonMixin, generics.ListCreateAPIView):
+    """The feed's taggings whose tag the caller owns."""
+
+    serializer_class = TaggingSerializer
+    permission_classes = (permissions.IsAuthenticated, IsFeedOwnerOrSuperuser)
+    parser_classes = ALL_PARSERS
+    template_fields = ("tag_id",)
+
+    def get_queryset(self):
+        return TAGGINGS.filter(feed=self.get_feed(), tag__owner=self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "feed_id": self.kwargs["pk"]}
+
+    def post(self, request, *args, **kwargs):
+        self.get_feed()  # 404/403 before the body is validated
+        return super().post(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_tagging(**serializer.validated_data)
+
+
+class TaggingDetail(CollectionJsonMixin, generics.RetrieveDestroyAPIView):
+    http_method_names = ["get", "delete"]
+    queryset = TAGGINGS
+    serializer_class = TaggingSerializer
+    permission_classes = (permissions.IsAuthenticated, IsTagOwnerOrSuperuser)
+    template_fields = ()

@@ -120,6 +120,8 @@ class PluginInstanceFilter(django_filters.FilterSet):
     )
     plugin_name_exact = django_filters.CharFilter(field_name="plugin__meta__name")
     plugin_version = django_filters.CharFilter(field_name="plugin__version")
+    pipeline_inst_id = django_filters.NumberFilter(field_name="pipeline_inst_id")
+    workflow_id = django_filters.NumberFilter(field_name="workflow_id")
 
     class Meta:
         model = PluginInstance
@@ -127,6 +129,7 @@ class PluginInstanceFilter(django_filters.FilterSet):
             "id", "min_start_date", "max_start_date", "min_end_date", "max_end_date",
             "root_id", "previous_id", "title", "status", "owner_username", "feed_id",
             "plugin_id", "plugin_name", "plugin_name_exact", "plugin_version",
+            "pipeline_inst_id", "workflow_id",
         ]  # fmt: skip
 
 

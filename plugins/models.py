@@ -211,6 +211,20 @@ class PluginInstance(models.Model):
     gpu_limit = models.IntegerField()
     # When the current remote job phase was last seen to change; drives stuck-job recovery.
     status_changed = models.DateTimeField(auto_now_add=True)
+    workflow = models.ForeignKey(
+        "pipelines.Workflow",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plugin_instances",
+    )
+    pipeline_inst = models.ForeignKey(
+        "pipelines.PipelineInstance",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plugin_instances",
+    )
 
     objects = PluginInstanceQuerySet.as_manager()
 

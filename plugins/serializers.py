@@ -110,7 +110,10 @@ def optional_link(view_name: str, attribute: str):
 
 
 class PluginInstanceSerializer(OmitNullMixin, serializers.HyperlinkedModelSerializer):
-    omit_if_null = ("previous_id", "compute_resource_name")
+    omit_if_null = (
+        "previous_id", "compute_resource_name", "pipeline_id", "pipeline_name",
+        "pipeline_inst_id", "workflow_id",
+    )  # fmt: skip
 
     previous_id = serializers.IntegerField(read_only=True)
     compute_resource_name = serializers.CharField(
@@ -121,12 +124,20 @@ class PluginInstanceSerializer(OmitNullMixin, serializers.HyperlinkedModelSerial
     plugin_version = serializers.CharField(source="plugin.version", read_only=True)
     plugin_type = serializers.CharField(source="plugin.meta.type", read_only=True)
     feed_id = serializers.IntegerField(read_only=True)
+    pipeline_id = serializers.IntegerField(
+        source="workflow.pipeline_id", read_only=True, default=None
+    )
+    pipeline_name = serializers.CharField(
+        source="workflow.pipeline.name", read_only=True, default=None
+    )
+    pipeline_inst_id = serializers.IntegerField(read_only=True)
+    workflow_id = serializers.IntegerField(read_only=True)
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     previous = LinkField(optional_link("plugininstance-detail", "previous_id"))
     feed = LinkField(lambda inst: ("feed-detail", {"pk": inst.feed_id}))
     plugin = LinkField(lambda inst: ("plugin-detail", {"pk": inst.plugin_id}))
-    workflow = LinkField(lambda inst: None)
-    pipeline_inst = LinkField(lambda inst: None)
+    workflow = LinkField(optional_link("workflow-detail", "workflow_id"))
+    pipeline_inst = LinkField(optional_link("pipelineinstance-detail", "pipeline_inst_id"))
     compute_resource = LinkField(optional_link("computeresource-detail", "compute_resource_id"))
     descendants = LinkField(lambda inst: ("plugininstance-descendant-list", {"pk": inst.pk}))
     files = LinkField(lambda inst: ("plugininstance-file-list", {"pk": inst.pk}))
@@ -138,7 +149,8 @@ class PluginInstanceSerializer(OmitNullMixin, serializers.HyperlinkedModelSerial
         fields = (
             "url", "id", "title", "previous_id", "compute_resource_name", "plugin_id",
             "plugin_name", "plugin_version", "plugin_type", "feed_id", "start_date",
-            "end_date", "output_path", "status", "summary", "raw", "owner_username",
+            "end_date", "output_path", "status", "pipeline_id", "pipeline_name",
+            "pipeline_inst_id", "workflow_id", "summary", "raw", "owner_username",
             "cpu_limit", "memory_limit", "number_of_workers", "gpu_limit", "size",
             "error_code", "previous", "feed", "plugin", "workflow", "pipeline_inst",
             "compute_resource", "descendants", "files", "parameters", "splits",

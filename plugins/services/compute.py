@@ -78,6 +78,13 @@ def job_environment(instance: PluginInstance) -> list[str]:
             f"CHRIS_PREV_PLG_INST_ID={instance.previous_id}",
             f"CHRIS_PREV_JID={job_id(instance.previous)}",
         ]
+    if instance.workflow_id is not None:
+        members = instance.workflow.plugin_instances.order_by("id").values_list("title", "id")
+        env += [
+            f"CHRIS_WORKFLOW_ID={instance.workflow_id}",
+            f"CHRIS_PIPELINE_ID={instance.workflow.pipeline_id}",
+            "CHRIS_WORKFLOW_PLG_INSTANCES=" + ",".join(f"{t}:{pk}" for t, pk in members),
+        ]
     return env
 
 

@@ -1,0 +1,52 @@
+from rest_framework import generics, permissions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+
+from collectionjson.mixins import CollectionJsonMixin
+from collectionjson.parsers import CollectionJsonParser
+from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
+from cube.downloads import stream_stored_file
+from pacsfiles import services
+from pacsfiles.filters import PACSFileFilter
+from pacsfiles.models import PACSFile
+from pacsfiles.permissions import IsSuperuserOrReadOnly
+from pacsfiles.serializers import DICOM_FIELDS, PACSFileSerializer
+
+FILES = PACSFile.objects.select_related("pacs")
+
+
+class PACSFileList(CollectionJsonMixin, generics.ListCreateAPIView):
+    queryset = FILES
+    serializer_class = PACSFileSerializer
+    permission_classes = (permissions.IsAuthenticated, IsSuperuserOrReadOnly)
+    parser_classes = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
+    filterset_class = PACSFileFilter
+    search_view_name = "pacsfile-list-query-search"
+    filter_backends = ()
+    template_fields = ("path", *DICOM_FIELDS, "pacs_name")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.register_pacs_file(**serializer.validated_data)
+
+
+class PACSFileListQuerySearch(CollectionJsonMixin, generics.ListAPIView):
+    queryset = FILES
+    serializer_class = PACSFileSerializer
+    filterset_class = PACSFileFilter
+    template_fields = ()
+
+
+class PACSFileDetail(CollectionJsonMixin, generics.RetrieveAPIView):
+    queryset = FILES
+    serializer_class = PACSFileSerializer
+    template_fields = ()
+
+
+class PACSFileResource(generics.GenericAPIView):
+    queryset = PACSFile.objects.all()
+    # Errors still render as C+J or JSON when the client accepts them.
+    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
+
+    def get(self, request, *args, **kwargs):
+        stored_file = self.get_object()
+        return stream_stored_file(stored_file.fname, stored_file.fsize)

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from pipelines.models import Pipeline, PipelineSourceFile, Workflow
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "owner", "locked", "category", "creation_date")
+    search_fields = ("name", "category", "authors")
+
+
+@admin.register(PipelineSourceFile)
+class PipelineSourceFileAdmin(admin.ModelAdmin):
+    list_display = ("id", "fname", "type", "pipeline", "owner")
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "pipeline", "owner", "creation_date")

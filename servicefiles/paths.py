@@ -1,0 +1,13 @@
+"""Validation of the storage keys of files registered for a service."""
+
+from rest_framework import serializers
+
+
+def clean_service_path(path: str, *, prefix: str) -> str:
+    """Strip spaces and slashes; the key must lie under ``prefix`` with no odd segments."""
+    path = path.strip(" ").strip("/")
+    if not path.startswith(prefix):
+        raise serializers.ValidationError(f"File path must start with '{prefix}'.")
+    if any(segment in ("", ".", "..") for segment in path.split("/")):
+        raise serializers.ValidationError("File path may not contain empty, '.' or '..' segments.")
+    return path
