@@ -152,7 +152,7 @@ class PluginComputeResourceList(CollectionJsonMixin, generics.ListAPIView):
 
 
 INSTANCES = PluginInstance.objects.select_related(
-    "plugin__meta", "owner", "compute_resource", "feed"
+    "plugin__meta", "owner", "compute_resource", "feed", "workflow__pipeline"
 )
 
 
