@@ -175,7 +175,7 @@ class FeedPluginInstanceList(FeedSubresource):
 
     def get_queryset(self):
         return PluginInstance.objects.select_related(
-            "plugin__meta", "owner", "compute_resource"
+            "plugin__meta", "owner", "compute_resource", "workflow__pipeline"
         ).filter(feed=self.get_feed())
 
 
