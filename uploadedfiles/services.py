@@ -30,7 +30,9 @@ def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> 
     try:
         with transaction.atomic():
             uploaded_file = UploadedFile.objects.create(owner=owner, fname=fname)
-            uploaded_file.fsize = storage.put(fname, stream)
+            # A known length lets Swift stream the upload straight through instead of
+            # staging it first to learn whether it needs segments.
+            uploaded_file.fsize = storage.put(fname, stream, length=getattr(stream, "size", None))
             uploaded_file.save(update_fields=["fsize"])
     except IntegrityError as error:
         raise duplicate_error(fname) from error

@@ -1,5 +1,6 @@
 """Moving data between CUBE's storage and a job: input zips, outputs, and registration."""
 
+import json
 import logging
 import posixpath
 import re
@@ -7,6 +8,9 @@ import tempfile
 import time
 import zipfile
 from typing import BinaryIO
+
+from django.db import connection
+from django.utils import timezone
 
 from pfcon_client import PfconClient, PfconError
 from plugins.models import ParameterType, PluginInstance, PluginInstanceFile, PluginType
@@ -142,15 +146,53 @@ def topological_pairs(instance: PluginInstance) -> list[tuple[str, str]]:
 
 
 def register_output_files(instance: PluginInstance) -> int:
-    """Register every object under the output path in one listing and one bulk insert."""
+    """Register every object under the output path in one listing and one INSERT."""
     try:
         listing = get_storage().ls_with_sizes(instance.output_path)
     except StorageError as error:
         raise RegistrationError("CODE06", f"Listing the outputs failed: {error}") from error
-    files = [
-        PluginInstanceFile(fname=key, fsize=size, plugin_inst=instance, feed_id=instance.feed_id)
-        for key, size in listing
-        if not key.endswith(LINK_SUFFIX)
-    ]
-    PluginInstanceFile.objects.bulk_create(files, ignore_conflicts=True, batch_size=5000)
-    return sum(f.fsize for f in files)
+    files = [(key, size) for key, size in listing if not key.endswith(LINK_SUFFIX)]
+    insert_files(files, plugin_inst_id=instance.pk, feed_id=instance.feed_id)
+    return sum(size for _key, size in files)
+
+
+def insert_files(files: list[tuple[str, int]], *, plugin_inst_id: int, feed_id: int) -> None:
+    """Insert file rows in a single statement, skipping keys already registered.
+
+    bulk_create would split the rows into batches (on SQLite, ~200 rows per 999 parameters),
+    so the query count would grow with the number of files. Passing the rows as one JSON
+    parameter keeps it at one INSERT for any number of files.
+    """
+    if not files:
+        return
+    table = connection.ops.quote_name(PluginInstanceFile._meta.db_table)
+    columns = "fname, fsize, plugin_inst_id, feed_id, creation_date"
+    rows = json.dumps([{"fname": key, "fsize": size} for key, size in files])
+    if connection.vendor == "postgresql":
+        source = (
+            "SELECT f.fname, f.fsize, %s, %s, %s "
+            "FROM json_to_recordset(%s::json) AS f(fname text, fsize bigint)"
+        )
+    elif connection.vendor == "sqlite":
+        # WHERE true: SQLite needs it to parse an upsert clause after INSERT ... SELECT.
+        source = (
+            "SELECT json_extract(value, '$.fname'), json_extract(value, '$.fsize'), %s, %s, %s "
+            "FROM json_each(%s) WHERE true"
+        )
+    else:
+        PluginInstanceFile.objects.bulk_create(
+            [
+                PluginInstanceFile(
+                    fname=key, fsize=size, plugin_inst_id=plugin_inst_id, feed_id=feed_id
+                )
+                for key, size in files
+            ],
+            ignore_conflicts=True,
+        )
+        return
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) {source} ON CONFLICT DO NOTHING",
+            [plugin_inst_id, feed_id, created, rows],
+        )

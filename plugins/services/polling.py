@@ -16,11 +16,13 @@ def poll_plugin_instances() -> None:
 
     Rows are locked with ``skip_locked`` where the database supports it, so two pollers
     never work on the same instance at once; status changes are compare-and-set anyway.
+    Only the instance row is locked (``of=("self",)``): PostgreSQL refuses FOR UPDATE on the
+    nullable side of the outer joins that ``select_related`` makes for ``previous``.
     """
     for pk in PluginInstance.objects.filter(status=Status.WAITING).values_list("pk", flat=True):
         with transaction.atomic():
             instance = (
-                PluginInstance.objects.select_for_update(skip_locked=True)
+                PluginInstance.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("plugin__meta")
                 .filter(pk=pk, status=Status.WAITING)
                 .first()
@@ -31,7 +33,7 @@ def poll_plugin_instances() -> None:
     for pk in PluginInstance.objects.filter(status__in=active).values_list("pk", flat=True):
         with transaction.atomic():
             instance = (
-                PluginInstance.objects.select_for_update(skip_locked=True)
+                PluginInstance.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("plugin__meta", "compute_resource", "owner", "previous")
                 .filter(pk=pk, status__in=active)
                 .first()

@@ -330,3 +330,30 @@ def test_ts_instance_copies_filtered_parent_outputs(
     assert list(ts.files.values_list("fname", flat=True)) == [f"{ts.output_path}/a.txt"]
     post = pfcon.requests_to("POST pluginjobs/")[-1]
     assert post.form["type"] == ["ts"]
+
+
+def test_register_output_files_uses_one_insert_for_any_number_of_files(dircopy, user, storage):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from plugins.services.outputs import register_output_files
+
+    put_files(storage, "alice/uploads/DICOM/dataset1", 1)
+    counts = []
+    for size in (3, 600):
+        instance = create_plugin_instance(dircopy, owner=user, data={"dir": "/DICOM/dataset1"})
+        keys = put_files(storage, instance.output_path, size)
+        storage.put(f"{instance.output_path}/skip.chrislink", io.BytesIO(b"link"))
+        with CaptureQueriesContext(connection) as queries:
+            total = register_output_files(instance)
+        counts.append(len(queries))
+        files = PluginInstanceFile.objects.filter(plugin_inst=instance).order_by("fname")
+        assert [f.fname for f in files] == sorted(keys)
+        assert [f.fsize for f in files] == [len(key) for key in sorted(keys)]
+        assert all(f.feed_id == instance.feed_id for f in files)
+        assert all(abs((timezone.now() - f.creation_date).total_seconds()) < 60 for f in files)
+        assert total == sum(len(key) for key in keys)
+        register_output_files(instance)  # registering again skips what is already there
+        assert files.count() == size
+    assert counts[0] == counts[1] == 1

@@ -1,0 +1,1 @@
+"""Developer utilities: scripts (utils/scripts) and the benchmark suite (utils.bench)."""
