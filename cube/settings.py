@@ -120,7 +120,12 @@ def database_from_env() -> dict:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
         # Web, worker and beat share the file: wait for a lock instead of failing at once.
-        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        # WAL lets readers run beside the writer; with WAL, synchronous=NORMAL stays
+        # crash-safe and saves an fsync per commit.
+        "OPTIONS": {
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 
 
@@ -179,6 +184,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The folder is scanned for messages; scan often so a submitted job starts at once.
         "polling_interval": 0.1,
     }
+    # Remote control (broadcast) messages race on the shared folder and can crash the
+    # worker reading a half-written file; the embedded stack does not need them.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
 # While a job runs, its status is re-checked this often so completion is noticed quickly.
 ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.1)
