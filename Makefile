@@ -33,8 +33,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The production profile in the foreground (PostgreSQL, Redis, Swift, localcompute in swift
+# mode); `utils/scripts/stack.sh start` runs it in the background, `make stack-stop` stops it.
 stack: $(STAMP) plugins
-	utils/scripts/stack.sh start
+	utils/scripts/run-production.sh
 
 stack-stop:
 	utils/scripts/stack.sh stop

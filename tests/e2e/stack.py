@@ -32,7 +32,11 @@ PLUGINS_VENV = REPO_ROOT / ".venvs" / "plugins"
 SUPERUSER = ("chris", "chris1234")
 MARKER = "CUBE_E2E_STACK"
 # Variables of the pytest process that must not leak into the stack.
-DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS")
+# The launcher picks its own profile: settings of the test run must not leak into it.
+DROPPED_ENV = (
+    "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS", "DATABASE_URL",
+    "POSTGRES_DB", "CELERY_BROKER_URL", "STORAGE_BACKEND",
+)  # fmt: skip
 
 
 class StackError(Exception):
