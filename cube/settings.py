@@ -145,8 +145,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = str(VAR_DIR / "static")
 
-# Uploads stream to a temporary file rather than being held in memory.
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+# Django's default upload handlers: files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in
+# memory, larger ones stream to a temporary file, so a request's memory stays bounded.
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -29,11 +29,14 @@ def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> 
         raise duplicate_error(fname)
     try:
         with transaction.atomic():
-            uploaded_file = UploadedFile.objects.create(owner=owner, fname=fname)
+            length = getattr(stream, "size", None)
+            uploaded_file = UploadedFile.objects.create(owner=owner, fname=fname, fsize=length or 0)
             # A known length lets Swift stream the upload straight through instead of
             # staging it first to learn whether it needs segments.
-            uploaded_file.fsize = storage.put(fname, stream, length=getattr(stream, "size", None))
-            uploaded_file.save(update_fields=["fsize"])
+            stored = storage.put(fname, stream, length=length)
+            if stored != uploaded_file.fsize:
+                uploaded_file.fsize = stored
+                uploaded_file.save(update_fields=["fsize"])
     except IntegrityError as error:
         raise duplicate_error(fname) from error
     except BaseException:
