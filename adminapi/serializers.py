@@ -1,11 +1,15 @@
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from plugins.models import ComputeResource
 from plugins.serializers import ComputeResourceSerializer, PluginSerializer
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+)
 class ComputeNamesField(serializers.Field):
     """Comma-separated compute resource names (or a list of them)."""
 
@@ -20,6 +24,14 @@ class ComputeNamesField(serializers.Field):
         return names
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "object", "additionalProperties": True},
+            {"type": "string", "format": "binary", "description": "JSON text or a JSON file."},
+        ]
+    }
+)
 class DescriptorField(serializers.Field):
     """A plugin's JSON description: an uploaded file, a JSON string or an object."""
 

@@ -3,16 +3,19 @@
 from collections.abc import Callable
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import HyperlinkedRelatedField, ManyRelatedField
 from rest_framework.reverse import reverse
 
 
+@extend_schema_field(OpenApiTypes.URI)
 class LinkField(serializers.Field):
     """A read-only URL computed from the object, rendered as a link whose rel is the field name.
 
     ``build`` receives the object and returns ``(view_name, kwargs)``, a full URL string
-    (used as-is, made absolute) or None for no link.
+    (used as-is, made absolute) or None for no link; pass ``allow_null=True`` when it may.
     """
 
     def __init__(self, build: Callable[[Any], tuple[str, dict] | str | None], **kwargs):

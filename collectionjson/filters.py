@@ -1,5 +1,7 @@
 """Filters shared by the file collections."""
 
+from datetime import UTC
+
 import django_filters
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Length, Replace
@@ -34,13 +36,20 @@ def filter_fname_nslashes(queryset: QuerySet, name: str, value: str) -> QuerySet
     return queryset.filter(pk__in=keep.values())
 
 
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO-8601 datetime filter that compares in UTC.
+
+    Python accepts UTC offsets up to ±23:59 but PostgreSQL only ±15:59, so an exotic offset
+    is converted instead of reaching the database as a 500.
+    """
+
+    def filter(self, queryset, value):
+        return super().filter(queryset, value.astimezone(UTC) if value else value)
+
+
 class FileFilterSet(django_filters.FilterSet):
-    min_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="gte"
-    )
-    max_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="lte"
-    )
+    min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
+    max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
     fname = django_filters.CharFilter(field_name="fname", lookup_expr="startswith")
     fname_exact = django_filters.CharFilter(field_name="fname", lookup_expr="exact")
     fname_icontains = django_filters.CharFilter(field_name="fname", lookup_expr="icontains")

@@ -1,9 +1,17 @@
 from rest_framework import pagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+# SQL LIMIT and OFFSET take 64-bit integers; a larger value makes the query fail.
+MAX_SQL_INTEGER = 2**63 - 1
+
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     """Limit/offset paging where a zero, negative or bad ``limit`` means the default size."""
+
+    max_limit = MAX_SQL_INTEGER
+
+    def get_offset(self, request) -> int:
+        return min(super().get_offset(request), MAX_SQL_INTEGER)
 
     def get_previous_link(self) -> str | None:
         if self.offset <= 0:

@@ -4,8 +4,15 @@ import mimetypes
 import posixpath
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from storage import get_storage
+
+# For the ``get`` of a download view: the body is the file, its type guessed from its name.
+download_schema = extend_schema(
+    responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")}
+)
 
 
 def stream_stored_file(fname: str, fsize: int | None) -> StreamingHttpResponse:

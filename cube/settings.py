@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
     "collectionjson",
     "users",
     "feeds",
@@ -223,6 +224,19 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "cube.exceptions.exception_handler",
     "URL_FORMAT_OVERRIDE": "format",
+    "DEFAULT_SCHEMA_CLASS": "collectionjson.schema.AutoSchema",
+}
+
+# The OpenAPI document at /schema/ describes the plain-JSON shapes (Accept: application/json).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ChRIS Ultron BackEnd (CUBE) API",
+    "DESCRIPTION": (
+        "Plain-JSON shapes of the CUBE API. Every route also speaks Collection+JSON "
+        "(application/vnd.collection+json), which wraps the same fields."
+    ),
+    "VERSION": "5.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOG_LEVEL = os.environ.get("CUBE_LOG_LEVEL", "INFO")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 handler404 = "cube.exceptions.not_found"
@@ -23,4 +24,8 @@ urlpatterns = [
     # The staff JSON API must come before the admin site, which claims all of chris-admin/.
     path("chris-admin/api/v1/", include("adminapi.urls")),
     path("chris-admin/", admin.site.urls),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"
+    ),
 ]

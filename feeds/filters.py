@@ -1,6 +1,6 @@
 import django_filters
 
-from collectionjson.filters import terms_filter
+from collectionjson.filters import UTCDateTimeFilter, terms_filter
 from feeds.models import Comment, Feed, Tag
 
 
@@ -10,12 +10,8 @@ class FeedFilter(django_filters.FilterSet):
     name_startswith = django_filters.CharFilter(field_name="name", lookup_expr="startswith")
     min_id = django_filters.NumberFilter(field_name="id", lookup_expr="gte")
     max_id = django_filters.NumberFilter(field_name="id", lookup_expr="lte")
-    min_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="gte"
-    )
-    max_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="lte"
-    )
+    min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
+    max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
     public = django_filters.BooleanFilter(field_name="public")
     files_fname_icontains = django_filters.CharFilter(method="filter_files_fname")
 

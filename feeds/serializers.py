@@ -2,12 +2,17 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from collectionjson.fields import LinkField
+from collectionjson.schema import extend_schema_field_by_direction
 from feeds.models import Comment, Feed, Note, Tag, Tagging
 from plugins.models import JOB_COUNTERS
 
 User = get_user_model()
 
 
+@extend_schema_field_by_direction(
+    request={"type": "string", "description": "Username of a user to add as co-owner."},
+    response={"type": "array", "items": {"type": "string", "format": "uri"}},
+)
 class OwnerField(serializers.Field):
     """Reads as one link per co-owner; writes a username to add as co-owner."""
 

@@ -24,7 +24,7 @@ class FolderSerializer(serializers.Serializer):
     url = LinkField(folder_url)
     path = serializers.CharField(read_only=True)
     subfolders = serializers.SerializerMethodField()
-    files = LinkField(folder_files_url)
+    files = LinkField(folder_files_url, allow_null=True)
 
     def get_subfolders(self, folder: Folder) -> str:
         # v5 sends a string holding a JSON array; clients parse it.

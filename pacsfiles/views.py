@@ -5,7 +5,7 @@ from rest_framework.renderers import JSONRenderer
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
 from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import stream_stored_file
+from cube.downloads import download_schema, stream_stored_file
 from pacsfiles import services
 from pacsfiles.filters import PACSFileFilter
 from pacsfiles.models import PACSFile
@@ -47,6 +47,7 @@ class PACSFileResource(generics.GenericAPIView):
     # Errors still render as C+J or JSON when the client accepts them.
     renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
 
+    @download_schema
     def get(self, request, *args, **kwargs):
         stored_file = self.get_object()
         return stream_stored_file(stored_file.fname, stored_file.fsize)

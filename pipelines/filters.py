@@ -1,5 +1,6 @@
 import django_filters
 
+from collectionjson.filters import UTCDateTimeFilter
 from pipelines.models import Pipeline, PipelineInstance, PipelineSourceFile, Workflow
 
 
@@ -9,12 +10,8 @@ class PipelineFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category", lookup_expr="icontains")
     description = django_filters.CharFilter(field_name="description", lookup_expr="icontains")
     authors = django_filters.CharFilter(field_name="authors", lookup_expr="icontains")
-    min_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="gte"
-    )
-    max_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="lte"
-    )
+    min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
+    max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
 
     class Meta:
         model = Pipeline
@@ -25,12 +22,8 @@ class PipelineFilter(django_filters.FilterSet):
 
 
 class PipelineSourceFileFilter(django_filters.FilterSet):
-    min_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="gte"
-    )
-    max_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="lte"
-    )
+    min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
+    max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
     fname = django_filters.CharFilter(field_name="fname", lookup_expr="startswith")
     fname_exact = django_filters.CharFilter(field_name="fname", lookup_expr="exact")
     fname_icontains = django_filters.CharFilter(field_name="fname", lookup_expr="icontains")

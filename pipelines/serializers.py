@@ -4,6 +4,7 @@ from typing import Any
 
 import yaml
 from django.utils.text import get_valid_filename
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from collectionjson.fields import LinkField
@@ -22,6 +23,9 @@ from plugins.models import JOB_COUNTERS, PluginInstance, PluginType
 from plugins.serializers import OmitNullMixin, optional_link
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "array", "items": {}}, {"type": "string", "description": "A JSON list."}]}
+)
 class JsonListField(serializers.Field):
     """A list sent as a JSON string (v5) or already decoded (python-chrisclient)."""
 
@@ -67,7 +71,8 @@ class PipelineSerializer(serializers.HyperlinkedModelSerializer):
             ("pipelinesourcefile-detail", {"pk": pipeline.source_file.pk})
             if hasattr(pipeline, "source_file")
             else None
-        )
+        ),
+        allow_null=True,
     )
 
     class Meta:
@@ -136,7 +141,7 @@ class PluginPipingSerializer(OmitNullMixin, serializers.HyperlinkedModelSerializ
     plugin_name = serializers.CharField(source="plugin.meta.name", read_only=True)
     plugin_version = serializers.CharField(source="plugin.version", read_only=True)
     pipeline_id = serializers.IntegerField(read_only=True)
-    previous = LinkField(optional_link("pluginpiping-detail", "previous_id"))
+    previous = LinkField(optional_link("pluginpiping-detail", "previous_id"), allow_null=True)
     plugin = LinkField(lambda piping: ("plugin-detail", {"pk": piping.plugin_id}))
     pipeline = LinkField(lambda piping: ("pipeline-detail", {"pk": piping.pipeline_id}))
 

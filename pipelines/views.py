@@ -7,7 +7,7 @@ from rest_framework.renderers import JSONRenderer
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
 from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import stream_stored_file
+from cube.downloads import download_schema, stream_stored_file
 from pipelines import filters, serializers
 from pipelines.models import (
     DefaultPipingParameter,
@@ -214,6 +214,7 @@ class PipelineSourceFileResource(generics.GenericAPIView):
     permission_classes = (permissions.AllowAny,)
     renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
 
+    @download_schema
     def get(self, request, *args, **kwargs):
         source_file = self.get_object()
         return stream_stored_file(source_file.fname, source_file.fsize)

@@ -4,6 +4,8 @@ import re
 
 from rest_framework import serializers
 
+from collectionjson.schema import extend_schema_field_by_direction
+
 CPU_PATTERN = re.compile(r"^(\d+)m$")
 MEMORY_PATTERN = re.compile(r"^(\d+)(Mi|Gi)$")
 
@@ -29,6 +31,10 @@ def parse_memory(value) -> int:
     return number * 1024 if unit == "Gi" else number
 
 
+@extend_schema_field_by_direction(
+    request={"oneOf": [{"type": "integer"}, {"type": "string", "pattern": CPU_PATTERN.pattern}]},
+    response={"type": "integer", "description": "Millicores."},
+)
 class CPUField(serializers.IntegerField):
     def to_internal_value(self, data) -> int:
         try:
@@ -39,6 +45,10 @@ class CPUField(serializers.IntegerField):
             ) from None
 
 
+@extend_schema_field_by_direction(
+    request={"oneOf": [{"type": "integer"}, {"type": "string", "pattern": MEMORY_PATTERN.pattern}]},
+    response={"type": "integer", "description": "MiB."},
+)
 class MemoryField(serializers.IntegerField):
     def to_internal_value(self, data) -> int:
         try:

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from collectionjson.filters import FileFilterSet
+from collectionjson.filters import FileFilterSet, UTCDateTimeFilter
 from plugins.models import (
     ComputeResource,
     Plugin,
@@ -40,12 +40,8 @@ class PluginMetaFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category", lookup_expr="icontains")
     type = django_filters.CharFilter(field_name="type", lookup_expr="exact")
     authors = django_filters.CharFilter(field_name="authors", lookup_expr="icontains")
-    min_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="gte"
-    )
-    max_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="lte"
-    )
+    min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
+    max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
     name_title_category = django_filters.CharFilter(
         method=any_of("name__icontains", "title__icontains", "category__icontains")
     )
@@ -69,12 +65,8 @@ class PluginFilter(django_filters.FilterSet):
     dock_image = django_filters.CharFilter(field_name="dock_image", lookup_expr="exact")
     type = django_filters.CharFilter(field_name="meta__type", lookup_expr="exact")
     category = django_filters.CharFilter(field_name="meta__category", lookup_expr="icontains")
-    min_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="gte"
-    )
-    max_creation_date = django_filters.IsoDateTimeFilter(
-        field_name="creation_date", lookup_expr="lte"
-    )
+    min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
+    max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
     title = django_filters.CharFilter(field_name="meta__title", lookup_expr="icontains")
     description = django_filters.CharFilter(field_name="description", lookup_expr="icontains")
     name_title_category = django_filters.CharFilter(
@@ -103,25 +95,27 @@ def filter_root_id(queryset: QuerySet, name: str, value: int) -> QuerySet:
     return queryset.filter(pk__in=descendant_ids(root))
 
 
+# Foreign keys are filtered as ``<fk>__id``: Django range-checks integer lookups on the target
+# field, while ``<fk>_id`` passes a huge id straight to SQLite, which overflows (a 500).
 class PluginInstanceFilter(django_filters.FilterSet):
-    min_start_date = django_filters.IsoDateTimeFilter(field_name="start_date", lookup_expr="gte")
-    max_start_date = django_filters.IsoDateTimeFilter(field_name="start_date", lookup_expr="lte")
-    min_end_date = django_filters.IsoDateTimeFilter(field_name="end_date", lookup_expr="gte")
-    max_end_date = django_filters.IsoDateTimeFilter(field_name="end_date", lookup_expr="lte")
+    min_start_date = UTCDateTimeFilter(field_name="start_date", lookup_expr="gte")
+    max_start_date = UTCDateTimeFilter(field_name="start_date", lookup_expr="lte")
+    min_end_date = UTCDateTimeFilter(field_name="end_date", lookup_expr="gte")
+    max_end_date = UTCDateTimeFilter(field_name="end_date", lookup_expr="lte")
     root_id = django_filters.NumberFilter(method=filter_root_id)
-    previous_id = django_filters.NumberFilter(field_name="previous_id")
+    previous_id = django_filters.NumberFilter(field_name="previous__id")
     title = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
     status = django_filters.ChoiceFilter(field_name="status", choices=Status.choices)
     owner_username = django_filters.CharFilter(field_name="owner__username")
-    feed_id = django_filters.NumberFilter(field_name="feed_id")
-    plugin_id = django_filters.NumberFilter(field_name="plugin_id")
+    feed_id = django_filters.NumberFilter(field_name="feed__id")
+    plugin_id = django_filters.NumberFilter(field_name="plugin__id")
     plugin_name = django_filters.CharFilter(
         field_name="plugin__meta__name", lookup_expr="icontains"
     )
     plugin_name_exact = django_filters.CharFilter(field_name="plugin__meta__name")
     plugin_version = django_filters.CharFilter(field_name="plugin__version")
-    pipeline_inst_id = django_filters.NumberFilter(field_name="pipeline_inst_id")
-    workflow_id = django_filters.NumberFilter(field_name="workflow_id")
+    pipeline_inst_id = django_filters.NumberFilter(field_name="pipeline_inst__id")
+    workflow_id = django_filters.NumberFilter(field_name="workflow__id")
 
     class Meta:
         model = PluginInstance
@@ -134,8 +128,8 @@ class PluginInstanceFilter(django_filters.FilterSet):
 
 
 class PluginInstanceFileFilter(FileFilterSet):
-    plugin_inst_id = django_filters.NumberFilter(field_name="plugin_inst_id")
-    feed_id = django_filters.NumberFilter(field_name="feed_id")
+    plugin_inst_id = django_filters.NumberFilter(field_name="plugin_inst__id")
+    feed_id = django_filters.NumberFilter(field_name="feed__id")
 
     class Meta:
         model = PluginInstanceFile

@@ -133,12 +133,16 @@ class PluginInstanceSerializer(OmitNullMixin, serializers.HyperlinkedModelSerial
     pipeline_inst_id = serializers.IntegerField(read_only=True)
     workflow_id = serializers.IntegerField(read_only=True)
     owner_username = serializers.CharField(source="owner.username", read_only=True)
-    previous = LinkField(optional_link("plugininstance-detail", "previous_id"))
+    previous = LinkField(optional_link("plugininstance-detail", "previous_id"), allow_null=True)
     feed = LinkField(lambda inst: ("feed-detail", {"pk": inst.feed_id}))
     plugin = LinkField(lambda inst: ("plugin-detail", {"pk": inst.plugin_id}))
-    workflow = LinkField(optional_link("workflow-detail", "workflow_id"))
-    pipeline_inst = LinkField(optional_link("pipelineinstance-detail", "pipeline_inst_id"))
-    compute_resource = LinkField(optional_link("computeresource-detail", "compute_resource_id"))
+    workflow = LinkField(optional_link("workflow-detail", "workflow_id"), allow_null=True)
+    pipeline_inst = LinkField(
+        optional_link("pipelineinstance-detail", "pipeline_inst_id"), allow_null=True
+    )
+    compute_resource = LinkField(
+        optional_link("computeresource-detail", "compute_resource_id"), allow_null=True
+    )
     descendants = LinkField(lambda inst: ("plugininstance-descendant-list", {"pk": inst.pk}))
     files = LinkField(lambda inst: ("plugininstance-file-list", {"pk": inst.pk}))
     parameters = LinkField(lambda inst: ("plugininstance-parameter-list", {"pk": inst.pk}))

@@ -7,7 +7,7 @@ from rest_framework.renderers import JSONRenderer
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
 from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import stream_stored_file
+from cube.downloads import download_schema, stream_stored_file
 from plugins import filters, serializers
 from plugins.models import (
     ComputeResource,
@@ -166,7 +166,8 @@ class PluginInstanceList(CollectionJsonMixin, generics.ListCreateAPIView):
         return get_object_or_404(PLUGINS, pk=self.kwargs["pk"])
 
     def get_queryset(self):
-        return INSTANCES.filter(plugin_id=self.kwargs["pk"])
+        # plugin__id, not plugin_id: Django range-checks it, so a huge id can't overflow SQLite.
+        return INSTANCES.filter(plugin__id=self.kwargs["pk"])
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -336,6 +337,7 @@ class FileResource(generics.GenericAPIView):
     permission_classes = (CanReadFeedOf,)
     renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
 
+    @download_schema
     def get(self, request, *args, **kwargs):
         output_file = self.get_object()
         return stream_stored_file(output_file.fname, output_file.fsize)

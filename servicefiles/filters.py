@@ -8,7 +8,7 @@ class ServiceFileFilter(FileFilterSet):
     service_identifier = django_filters.CharFilter(
         field_name="service__identifier", lookup_expr="exact"
     )
-    service_id = django_filters.NumberFilter(field_name="service_id")
+    service_id = django_filters.NumberFilter(field_name="service__id")
 
     class Meta:
         model = ServiceFile

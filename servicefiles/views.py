@@ -5,7 +5,7 @@ from rest_framework.renderers import JSONRenderer
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
 from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import stream_stored_file
+from cube.downloads import download_schema, stream_stored_file
 from servicefiles import services
 from servicefiles.filters import ServiceFileFilter
 from servicefiles.models import ServiceFile
@@ -47,6 +47,7 @@ class ServiceFileResource(generics.GenericAPIView):
     # Errors still render as C+J or JSON when the client accepts them.
     renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
 
+    @download_schema
     def get(self, request, *args, **kwargs):
         stored_file = self.get_object()
         return stream_stored_file(stored_file.fname, stored_file.fsize)

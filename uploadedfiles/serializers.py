@@ -3,9 +3,14 @@ import posixpath
 from rest_framework import serializers
 
 from collectionjson.fields import LinkField
+from collectionjson.schema import extend_schema_field_by_direction
 from uploadedfiles.models import UploadedFile
 
 
+@extend_schema_field_by_direction(
+    request={"type": "string", "format": "binary"},
+    response={"type": "string", "description": "The file's storage path."},
+)
 class UploadField(serializers.FileField):
     """Takes the uploaded file part on input; shows the storage key on output."""
 

@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from rest_framework import generics, permissions
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -6,7 +8,7 @@ from rest_framework.renderers import JSONRenderer
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
 from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import stream_stored_file
+from cube.downloads import download_schema, stream_stored_file
 from uploadedfiles import services
 from uploadedfiles.filters import UploadedFileFilter
 from uploadedfiles.models import UploadedFile
@@ -54,7 +56,7 @@ class UploadedFileDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIV
     template_fields = ("upload_path",)
 
     def update(self, request, *args, **kwargs):
-        if "upload_path" not in request.data:
+        if not isinstance(request.data, Mapping) or "upload_path" not in request.data:
             raise ValidationError({"upload_path": ["This field is required."]})
         return super().update(request, *args, partial=True, **kwargs)
 
@@ -73,6 +75,7 @@ class UploadedFileResource(generics.GenericAPIView):
     # Errors still render as C+J or JSON when the client accepts them.
     renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
 
+    @download_schema
     def get(self, request, *args, **kwargs):
         uploaded_file = self.get_object()
         return stream_stored_file(uploaded_file.fname, uploaded_file.fsize)

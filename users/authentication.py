@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import authentication, exceptions
 
 CACHE_SECONDS = 60
@@ -76,3 +77,9 @@ class CachedBasicAuthentication(authentication.BasicAuthentication):
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         verified_credentials.put(key, user.pk, user.password)
         return user, None
+
+
+class CachedBasicScheme(BasicScheme):
+    """Documents CachedBasicAuthentication as HTTP Basic in the OpenAPI schema."""
+
+    target_class = CachedBasicAuthentication

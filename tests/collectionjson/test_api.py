@@ -121,3 +121,11 @@ def test_validation_error_message_is_json_encoded_dict(anonymous_client):
     )
     message = response.json()["collection"]["error"]["message"]
     assert message.startswith('{"username": ["Ensure this field has at least 4 characters."]')
+
+
+def test_datetime_filters_accept_any_utc_offset(client):
+    # PostgreSQL rejects offsets beyond ±15:59 that Python accepts; they must not be a 500.
+    response = client.get(
+        "/api/v1/uploadedfiles/search/", {"min_creation_date": "2020-01-01T00:00:00-18:31"}
+    )
+    assert response.status_code == 200
