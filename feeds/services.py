@@ -5,7 +5,6 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from feeds.models import Comment, Feed, Note, Tag, Tagging
-from plugins.models import Status
 from storage import get_storage
 
 logger = logging.getLogger(__name__)
@@ -36,14 +35,9 @@ def update_feed(
 
 def delete_feed(feed: Feed) -> None:
     """Stop the feed's remote jobs, then delete its rows and every stored object of the feed."""
-    from plugins.services.jobs import delete_remote_job
+    from plugins.services.jobs import stop_remote_jobs
 
-    # Remote jobs are stopped now: a task queued for later would find its instance deleted.
-    submitted = feed.plugin_instances.filter(
-        status__in=(Status.SCHEDULED, Status.STARTED)
-    ).select_related("compute_resource", "plugin__meta")
-    for instance in submitted:
-        delete_remote_job(instance)
+    stop_remote_jobs(feed.plugin_instances.all())
     folder = f"{feed.creator.username}/feed_{feed.pk}"
     feed_id = feed.pk
     with transaction.atomic():

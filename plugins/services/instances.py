@@ -283,14 +283,10 @@ def update_plugin_instance(instance: PluginInstance, *, title: str | None, statu
 
 def delete_plugin_instance(instance: PluginInstance) -> None:
     """Stop the instance's subtree, then delete its rows and its stored outputs."""
-    from plugins.services.jobs import delete_remote_job
+    from plugins.services.jobs import stop_remote_jobs
     from storage import get_storage
 
-    submitted = PluginInstance.objects.filter(
-        pk__in=descendant_ids(instance), status__in=(Status.SCHEDULED, Status.STARTED)
-    ).select_related("compute_resource", "plugin__meta")
-    for target in submitted:
-        delete_remote_job(target)
+    stop_remote_jobs(PluginInstance.objects.filter(pk__in=descendant_ids(instance)))
     cancel_plugin_instance(instance)
     output_folder = instance.output_path.removesuffix("/data")
     with transaction.atomic():

@@ -289,6 +289,16 @@ def schedule_remote_cleanup(instance: PluginInstance) -> None:
     transaction.on_commit(lambda: tasks.delete_remote_job.delay(pk))
 
 
+def stop_remote_jobs(instances) -> None:
+    """Stop at once the remote jobs of submitted instances that are about to be deleted.
+
+    A cleanup task queued for after the commit would find its instance gone.
+    """
+    submitted = instances.filter(status__in=(Status.SCHEDULED, Status.STARTED))
+    for instance in submitted.select_related("compute_resource", "plugin__meta"):
+        delete_remote_job(instance)
+
+
 def delete_remote_job(instance: PluginInstance) -> None:
     """Stop the remote job if it still runs and remove its data (failures are CODE12, logged)."""
     compute_resource = instance.compute_resource
