@@ -3,7 +3,7 @@
 import mimetypes
 import posixpath
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
@@ -15,10 +15,11 @@ download_schema = extend_schema(
 )
 
 
-def stream_stored_file(fname: str, fsize: int | None) -> StreamingHttpResponse:
+def stream_stored_file(fname: str, fsize: int | None) -> FileResponse:
+    """Stream the object; a file-backed one goes out through the server's ``sendfile``."""
     basename = posixpath.basename(fname)
     content_type = mimetypes.guess_type(basename)[0] or "application/octet-stream"
-    response = StreamingHttpResponse(get_storage().open(fname), content_type=content_type)
+    response = FileResponse(get_storage().open(fname), content_type=content_type)
     response["Content-Disposition"] = f'inline; filename="{basename}"'
     if fsize is not None:
         response["Content-Length"] = str(fsize)
