@@ -6,7 +6,10 @@ import posixpath
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.renderers import JSONRenderer
 
+from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
 from storage import get_storage
 
 # For the ``get`` of a download view: the body is the file, its type guessed from its name.
@@ -24,3 +27,15 @@ def stream_stored_file(fname: str, fsize: int | None) -> FileResponse:
     if fsize is not None:
         response["Content-Length"] = str(fsize)
     return response
+
+
+class StoredFileDownload(generics.GenericAPIView):
+    """``GET <item>/<name>``: the item's stored object; subclasses set queryset and permissions."""
+
+    # Errors still render as C+J or JSON when the client accepts them.
+    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
+
+    @download_schema
+    def get(self, request, *args, **kwargs):
+        stored_file = self.get_object()
+        return stream_stored_file(stored_file.fname, stored_file.fsize)

@@ -1,11 +1,9 @@
 from rest_framework import generics, permissions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
-from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import download_schema, stream_stored_file
+from cube.downloads import StoredFileDownload
 from pacsfiles import services
 from pacsfiles.filters import PACSFileFilter
 from pacsfiles.models import PACSFile
@@ -42,12 +40,5 @@ class PACSFileDetail(CollectionJsonMixin, generics.RetrieveAPIView):
     template_fields = ()
 
 
-class PACSFileResource(generics.GenericAPIView):
+class PACSFileResource(StoredFileDownload):
     queryset = PACSFile.objects.all()
-    # Errors still render as C+J or JSON when the client accepts them.
-    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
-
-    @download_schema
-    def get(self, request, *args, **kwargs):
-        stored_file = self.get_object()
-        return stream_stored_file(stored_file.fname, stored_file.fsize)

@@ -2,12 +2,10 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
-from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import download_schema, stream_stored_file
+from cube.downloads import StoredFileDownload
 from pipelines import filters, serializers
 from pipelines.models import (
     DefaultPipingParameter,
@@ -209,15 +207,9 @@ class PipelineSourceFileDetail(CollectionJsonMixin, generics.RetrieveAPIView):
     template_fields = ()
 
 
-class PipelineSourceFileResource(generics.GenericAPIView):
+class PipelineSourceFileResource(StoredFileDownload):
     queryset = PipelineSourceFile.objects.all()
     permission_classes = (permissions.AllowAny,)
-    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
-
-    @download_schema
-    def get(self, request, *args, **kwargs):
-        source_file = self.get_object()
-        return stream_stored_file(source_file.fname, source_file.fsize)
 
 
 PIPELINE_INSTANCES = PipelineInstance.objects.select_related("pipeline", "owner")

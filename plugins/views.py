@@ -2,12 +2,10 @@ from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
-from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import download_schema, stream_stored_file
+from cube.downloads import StoredFileDownload
 from plugins import filters, serializers
 from plugins.models import (
     ComputeResource,
@@ -332,15 +330,9 @@ class FileDetail(CollectionJsonMixin, generics.RetrieveAPIView):
     template_fields = ()
 
 
-class FileResource(generics.GenericAPIView):
+class FileResource(StoredFileDownload):
     queryset = PluginInstanceFile.objects.select_related("feed")
     permission_classes = (CanReadFeedOf,)
-    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
-
-    @download_schema
-    def get(self, request, *args, **kwargs):
-        output_file = self.get_object()
-        return stream_stored_file(output_file.fname, output_file.fsize)
 
 
 class PluginInstanceSplitList(InstanceSubresource):

@@ -1,11 +1,9 @@
 from rest_framework import generics, permissions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
-from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import download_schema, stream_stored_file
+from cube.downloads import StoredFileDownload
 from servicefiles import services
 from servicefiles.filters import ServiceFileFilter
 from servicefiles.models import ServiceFile
@@ -42,12 +40,5 @@ class ServiceFileDetail(CollectionJsonMixin, generics.RetrieveAPIView):
     template_fields = ()
 
 
-class ServiceFileResource(generics.GenericAPIView):
+class ServiceFileResource(StoredFileDownload):
     queryset = ServiceFile.objects.all()
-    # Errors still render as C+J or JSON when the client accepts them.
-    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
-
-    @download_schema
-    def get(self, request, *args, **kwargs):
-        stored_file = self.get_object()
-        return stream_stored_file(stored_file.fname, stored_file.fsize)

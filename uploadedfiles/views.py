@@ -3,12 +3,10 @@ from collections.abc import Mapping
 from rest_framework import generics, permissions
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 
 from collectionjson.mixins import CollectionJsonMixin
 from collectionjson.parsers import CollectionJsonParser
-from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from cube.downloads import download_schema, stream_stored_file
+from cube.downloads import StoredFileDownload
 from uploadedfiles import services
 from uploadedfiles.filters import UploadedFileFilter
 from uploadedfiles.models import UploadedFile
@@ -69,13 +67,6 @@ class UploadedFileDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIV
         services.delete_uploaded_file(instance)
 
 
-class UploadedFileResource(generics.GenericAPIView):
+class UploadedFileResource(StoredFileDownload):
     queryset = UploadedFile.objects.all()
     permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
-    # Errors still render as C+J or JSON when the client accepts them.
-    renderer_classes = (CollectionJsonRenderer, JSONRenderer, BinaryRenderer)
-
-    @download_schema
-    def get(self, request, *args, **kwargs):
-        uploaded_file = self.get_object()
-        return stream_stored_file(uploaded_file.fname, uploaded_file.fsize)
