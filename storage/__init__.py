@@ -6,9 +6,9 @@ Django, so Django-free services can construct ``FilesystemStorage``/``SwiftStora
 
 from functools import cache
 
-from storage.base import ObjectNotFound, Storage, StorageError
+from storage.base import ObjectExists, ObjectNotFound, Storage, StorageError
 
-__all__ = ["ObjectNotFound", "Storage", "StorageError", "get_storage"]
+__all__ = ["ObjectExists", "ObjectNotFound", "Storage", "StorageError", "get_storage"]
 
 
 @cache

@@ -17,9 +17,18 @@ class ObjectNotFound(StorageError):
     """The named object does not exist."""
 
 
+class ObjectExists(StorageError):
+    """A put that may not replace found an object under the key already."""
+
+
 class Storage(Protocol):
-    def put(self, key: str, stream: BinaryIO, *, length: int | None = None) -> int:
-        """Store the stream under ``key`` (replacing it) and return the number of bytes written.
+    def put(
+        self, key: str, stream: BinaryIO, *, length: int | None = None, replace: bool = True
+    ) -> int:
+        """Store the stream under ``key`` and return the number of bytes written.
+
+        With ``replace=False`` an existing object is kept and ObjectExists raised instead; the
+        check and the write are one atomic step, so two writers never both win.
 
         The stream is read in chunks; nothing is read whole into memory. With ``length``,
         exactly that many bytes are stored (a shorter stream raises StorageError); without it,

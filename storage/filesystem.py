@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.base import ObjectNotFound, StorageError
+from storage.base import ObjectExists, ObjectNotFound, StorageError
 from storage.keys import TEMP_PREFIX, check_key
 
 CHUNK_SIZE = 1 << 20
@@ -32,7 +32,9 @@ class FilesystemStorage:
         # Resolved once so that a symlinked root (e.g. a mounted volume) is walked like a folder.
         self.root = os.path.realpath(root)
 
-    def put(self, key: str, stream: BinaryIO, *, length: int | None = None) -> int:
+    def put(
+        self, key: str, stream: BinaryIO, *, length: int | None = None, replace: bool = True
+    ) -> int:
         path = self._path(key)
         directory = os.path.dirname(path)
         temp = os.path.join(directory, f"{TEMP_PREFIX}{secrets.token_hex(8)}")
@@ -44,7 +46,10 @@ class FilesystemStorage:
             with _writing(key):
                 with os.fdopen(fd, "wb") as out:
                     written = _copy_stream(stream, out, length)
-                os.replace(temp, path)
+                if replace:
+                    os.replace(temp, path)
+                else:
+                    _link_new(key, temp, path)
         except BaseException:
             with suppress(FileNotFoundError):
                 os.unlink(temp)
@@ -219,6 +224,15 @@ def _copy_stream(stream: BinaryIO, out: BinaryIO, length: int | None) -> int:
         out.write(chunk)
         written += len(chunk)
     return written
+
+
+def _link_new(key: str, temp: str, path: str) -> None:
+    """Give the written temp file its name only if nothing has it (link fails otherwise)."""
+    try:
+        os.link(temp, path)
+    except FileExistsError as error:
+        raise ObjectExists(key) from error
+    os.unlink(temp)
 
 
 class _StoredFile:

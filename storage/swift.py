@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from swiftclient.client import ClientException, Connection
 
-from storage.base import ObjectNotFound, StorageError
+from storage.base import ObjectExists, ObjectNotFound, StorageError
 from storage.keys import check_key, check_prefix
 
 logger = logging.getLogger(__name__)
@@ -65,12 +65,19 @@ class SwiftStorage:
         self._local = threading.local()
         self._ready_containers: set[str] = set()
 
-    def put(self, key: str, stream: BinaryIO, *, length: int | None = None) -> int:
+    def put(
+        self, key: str, stream: BinaryIO, *, length: int | None = None, replace: bool = True
+    ) -> int:
         check_key(key)
+        # Swift refuses a conditional PUT atomically (412) when the object exists.
+        headers = {} if replace else {"If-None-Match": "*"}
         with _swift_errors(key, missing=False):
-            old_segments = self._segments_of(key)
+            old_segments = self._segments_of(key) if replace else []
+            large = length is None or length > self.segment_size
+            if not replace and large and self._head(key) is not None:
+                raise ObjectExists(key)  # checked first: a segmented upload may be huge
             if length is None:
-                written = self._put_unknown_length(key, stream)
+                written = self._put_unknown_length(key, stream, headers)
             elif length <= self.segment_size:
                 self._client().put_object(
                     self.container,
@@ -78,6 +85,7 @@ class SwiftStorage:
                     _Limited(stream, length),
                     content_length=length,
                     chunk_size=CHUNK_SIZE,
+                    headers=headers,
                 )
                 written = length
             else:
@@ -248,7 +256,7 @@ class SwiftStorage:
 
     # Static Large Objects
 
-    def _put_unknown_length(self, key: str, stream: BinaryIO) -> int:
+    def _put_unknown_length(self, key: str, stream: BinaryIO, headers: dict[str, str]) -> int:
         source = _Lookahead(stream)
         spool_limit = min(self.segment_size, SPOOL_MEMORY)
         with tempfile.SpooledTemporaryFile(max_size=spool_limit) as spool:
@@ -258,7 +266,12 @@ class SwiftStorage:
                 return self._put_segmented(key, source, None, first=(spool, size))
             # The spool is seekable, so swiftclient can rewind it to retry.
             self._client().put_object(
-                self.container, key, spool, content_length=size, chunk_size=CHUNK_SIZE
+                self.container,
+                key,
+                spool,
+                content_length=size,
+                chunk_size=CHUNK_SIZE,
+                headers=headers,
             )
             return size
 
@@ -481,6 +494,8 @@ def _swift_errors(key: str, *, missing: bool = True) -> Iterator[None]:
     except ClientException as error:
         if missing and error.http_status == 404:
             raise ObjectNotFound(key) from error
+        if error.http_status == 412:
+            raise ObjectExists(key) from error
         raise StorageError(f"Swift request for {key!r} failed: {error}") from error
     except OSError as error:  # sockets, and requests' errors, which subclass OSError
         raise StorageError(f"Swift request for {key!r} failed: {error}") from error

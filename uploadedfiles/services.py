@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
-from storage import get_storage
+from storage import ObjectExists, get_storage
 from uploadedfiles.models import UploadedFile
 from uploadedfiles.paths import clean_upload_path
 
@@ -19,28 +19,30 @@ def duplicate_error(fname: str) -> ValidationError:
 def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> UploadedFile:
     """Store the stream under the owner's uploads and register it.
 
-    The row is inserted first, so the unique ``fname`` reserves the key before any byte is
-    written; if storing fails the transaction rolls back, and if the commit fails the
-    object is removed again. Row and object exist together or not at all.
+    The row is inserted first, so the unique ``fname`` reserves the key among registered
+    files; the object is written without replacing, so data stored there outside the API is
+    kept. If storing fails the transaction rolls back, and if the commit fails the object is
+    removed again. Row and object exist together or not at all.
     """
     fname = clean_upload_path(upload_path, username=owner.username)
     storage = get_storage()
-    if storage.exists(fname):
-        raise duplicate_error(fname)
+    # A known length lets Swift stream the upload straight through instead of staging it
+    # first to learn whether it needs segments.
+    length = getattr(stream, "size", None)
+    written = False
     try:
         with transaction.atomic():
-            length = getattr(stream, "size", None)
             uploaded_file = UploadedFile.objects.create(owner=owner, fname=fname, fsize=length or 0)
-            # A known length lets Swift stream the upload straight through instead of
-            # staging it first to learn whether it needs segments.
-            stored = storage.put(fname, stream, length=length)
+            stored = storage.put(fname, stream, length=length, replace=False)
+            written = True
             if stored != uploaded_file.fsize:
                 uploaded_file.fsize = stored
                 uploaded_file.save(update_fields=["fsize"])
-    except IntegrityError as error:
+    except (IntegrityError, ObjectExists) as error:
         raise duplicate_error(fname) from error
     except BaseException:
-        storage.delete(fname)
+        if written:
+            storage.delete(fname)
         raise
     return uploaded_file
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from storage import ObjectNotFound, StorageError
+from storage import ObjectExists, ObjectNotFound, StorageError
 
 MiB = 1 << 20
 # Larger than the Swift test segment size (1 MiB), so these are Static Large Objects there.
@@ -50,9 +50,11 @@ def failing_chunks(data: bytes, fail_after: int) -> Iterator[bytes]:
     raise RuntimeError("client went away")
 
 
-def put_bytes(backend, key: str, data: bytes, *, known_length: bool = True) -> int:
+def put_bytes(
+    backend, key: str, data: bytes, *, known_length: bool = True, replace: bool = True
+) -> int:
     length = len(data) if known_length else None
-    return backend.put(key, IteratorStream(iter([data])), length=length)
+    return backend.put(key, IteratorStream(iter([data])), length=length, replace=replace)
 
 
 def read(backend, key: str) -> bytes:
@@ -97,6 +99,18 @@ def test_put_replaces_an_existing_object(backend, first_size, second_size):
 
     assert read(backend, "a/obj") == pattern(second_size, seed=2)
     assert backend.ls("a") == ["a/obj"]
+
+
+@pytest.mark.parametrize("size", [100, LARGE])
+@pytest.mark.parametrize("known_length", [True, False], ids=["length", "no-length"])
+def test_put_without_replace_keeps_an_existing_object(backend, size, known_length):
+    put_bytes(backend, "a/key", b"original")
+    with pytest.raises(ObjectExists):
+        put_bytes(backend, "a/key", pattern(size), replace=False, known_length=known_length)
+    assert read(backend, "a/key") == b"original"
+    assert backend.ls("a") == ["a/key"]
+    assert put_bytes(backend, "a/new", pattern(size), replace=False, known_length=known_length)
+    assert read(backend, "a/new") == pattern(size)
 
 
 def test_put_from_another_objects_open_stream(backend):

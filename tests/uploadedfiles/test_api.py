@@ -89,6 +89,15 @@ def test_duplicate_upload_is_refused_and_keeps_the_original(client, storage):
     assert b"".join(storage.open("alice/uploads/x.txt")) == b"first"
 
 
+def test_upload_keeps_data_stored_there_outside_the_api(client, storage):
+    storage.put("alice/uploads/pushed.txt", io.BytesIO(b"pushed directly"))
+    response = upload(client, "alice/uploads/pushed.txt", b"from the API")
+    assert response.status_code == 400
+    assert "already exists" in response.json()["collection"]["error"]["message"]
+    assert UploadedFile.objects.count() == 0
+    assert b"".join(storage.open("alice/uploads/pushed.txt")) == b"pushed directly"
+
+
 def test_missing_parts_and_wrong_content_type(client, storage):
     response = client.post(
         "/api/v1/uploadedfiles/", {"upload_path": "alice/uploads/x"}, format="multipart"
@@ -111,7 +120,7 @@ def test_missing_parts_and_wrong_content_type(client, storage):
 def test_storage_failure_leaves_no_row(client, storage, monkeypatch):
     from storage import StorageError
 
-    def broken_put(key, stream, length=None):
+    def broken_put(key, stream, length=None, replace=True):
         raise StorageError("disk full")
 
     monkeypatch.setattr(storage, "put", broken_put)
