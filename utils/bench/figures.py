@@ -398,7 +398,8 @@ class Bench:
         """The server-side files holding an object: the file, or Swift's data files."""
         if self.profile == "embedded":
             return [self.stack.storage_root / fname]
-        swift = Path(self.stack.env["SWIFT_BASE"])
+        # run-production.sh keeps the Swift it starts under $CUBE_VAR_DIR/swift by default.
+        swift = Path(self.stack.env.get("SWIFT_BASE") or self.stack.var_dir / "swift")
         return [path for path in swift.rglob("*.data") if path.stat().st_size >= MB]
 
     # 7. Concurrency
