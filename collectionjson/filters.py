@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import django_filters
+from django.db import connection
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Length, Replace
 
@@ -16,6 +17,18 @@ def terms_filter(lookup: str):
         return queryset
 
     return apply
+
+
+def filter_fname_prefix(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    """Keys starting with ``value``, case-sensitively, as an index range where that helps.
+
+    SQLite's LIKE ignores case and cannot use the key index, so there a prefix becomes the
+    range [value, value + U+10FFFF), which compares bytes (UTF-8 sorts as code points).
+    PostgreSQL keeps LIKE, whose meaning a locale collation's ordering would not preserve.
+    """
+    if connection.vendor == "sqlite":
+        return queryset.filter(fname__gte=value, fname__lt=value + "\U0010ffff")
+    return queryset.filter(fname__startswith=value)
 
 
 def filter_fname_nslashes(queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -50,7 +63,7 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
 class FileFilterSet(django_filters.FilterSet):
     min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
     max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
-    fname = django_filters.CharFilter(field_name="fname", lookup_expr="startswith")
+    fname = django_filters.CharFilter(method=filter_fname_prefix)
     fname_exact = django_filters.CharFilter(field_name="fname", lookup_expr="exact")
     fname_icontains = django_filters.CharFilter(field_name="fname", lookup_expr="icontains")
     fname_nslashes = django_filters.CharFilter(method=filter_fname_nslashes)

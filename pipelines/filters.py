@@ -1,6 +1,6 @@
 import django_filters
 
-from collectionjson.filters import UTCDateTimeFilter
+from collectionjson.filters import UTCDateTimeFilter, filter_fname_prefix
 from pipelines.models import Pipeline, PipelineInstance, PipelineSourceFile, Workflow
 
 
@@ -24,7 +24,7 @@ class PipelineFilter(django_filters.FilterSet):
 class PipelineSourceFileFilter(django_filters.FilterSet):
     min_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="gte")
     max_creation_date = UTCDateTimeFilter(field_name="creation_date", lookup_expr="lte")
-    fname = django_filters.CharFilter(field_name="fname", lookup_expr="startswith")
+    fname = django_filters.CharFilter(method=filter_fname_prefix)
     fname_exact = django_filters.CharFilter(field_name="fname", lookup_expr="exact")
     fname_icontains = django_filters.CharFilter(field_name="fname", lookup_expr="icontains")
     type = django_filters.CharFilter(field_name="type", lookup_expr="exact")

@@ -185,3 +185,10 @@ def test_put_moves_and_delete_removes(
         assert client.delete(url).status_code == 204
     assert not storage.exists("alice/uploads/new/name.txt")
     assert UploadedFile.objects.count() == 0
+
+
+def test_fname_search_is_a_case_sensitive_prefix(client, user):
+    for name in ("alice/uploads/a/x", "alice/uploads/A/y", "alice/uploads/ab/z", "alice/uploads/a"):
+        UploadedFile.objects.create(owner=user, fname=name, fsize=1)
+    response = client.get("/api/v1/uploadedfiles/search/?fname=alice/uploads/a/")
+    assert [item["fname"] for item in cj_items(response)] == ["alice/uploads/a/x"]
