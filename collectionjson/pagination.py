@@ -8,6 +8,22 @@ MAX_SQL_INTEGER = 2**63 - 1
 DEFERRED_OFFSET = 1000
 
 
+def loadable_by_key(queryset) -> bool:
+    """Rows carry nothing but their own and select_related fields (no annotations)."""
+    return not queryset.query.annotations and not queryset._prefetch_related_lookups
+
+
+def related_paths(tree: dict | bool, prefix: str = "") -> list[str]:
+    """``select_related`` arguments that rebuild a query's select_related tree."""
+    if not isinstance(tree, dict):
+        return []
+    paths = []
+    for name, subtree in tree.items():
+        paths.append(prefix + name)
+        paths.extend(related_paths(subtree, f"{prefix}{name}__"))
+    return paths
+
+
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     """Limit/offset paging where a zero, negative or bad ``limit`` means the default size."""
 
@@ -17,14 +33,18 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return min(super().get_offset(request), MAX_SQL_INTEGER)
 
     def paginate_queryset(self, queryset, request, view=None) -> list | None:
-        if self.get_offset(request) < DEFERRED_OFFSET:
+        if self.get_offset(request) < DEFERRED_OFFSET or not loadable_by_key(queryset):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         self.limit = self.get_limit(request)
         self.count = self.get_count(queryset)
         self.offset = self.get_offset(request)
         keys = list(queryset.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
-        rows = queryset.in_bulk(keys)
+        # Loaded by key alone: with the list's filters kept, the database may walk the filter's
+        # index again instead of fetching the rows by key.
+        rows = queryset.model._default_manager.select_related(
+            *related_paths(queryset.query.select_related)
+        ).in_bulk(keys)
         return [rows[key] for key in keys]
 
     def get_previous_link(self) -> str | None:

@@ -32,3 +32,15 @@ def test_deep_offsets_work_on_every_kind_of_list(superuser_client, url):
     separator = "&" if "?" in url else "?"
     response = superuser_client.get(f"{url}{separator}offset=1000")
     assert response.status_code in (200, 404), response.content
+
+
+def test_deep_pages_keep_select_related_and_constant_queries(
+    client, user, django_assert_max_num_queries
+):
+    UploadedFile.objects.bulk_create(
+        UploadedFile(owner=user, fname=f"alice/uploads/{i:05}", fsize=i) for i in range(1200)
+    )
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/uploadedfiles/?limit=100&offset=1100")
+    assert len(cj_items(response)) == 100
+    assert all(item["owner"].endswith(f"/users/{user.pk}/") for item in cj_items(response))
