@@ -178,6 +178,7 @@ CELERY_BROKER_FOLDER = os.environ.get("CELERY_BROKER_FOLDER", str(VAR_DIR / "bro
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "cube.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": CELERY_BROKER_FOLDER,
         "data_folder_out": CELERY_BROKER_FOLDER,
@@ -189,6 +190,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # worker reading a half-written file; the embedded stack does not need them.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
+# Follow-up checks are countdown tasks; by default their timer wakes only once a second.
+CELERY_WORKER_TIMER_PRECISION = 0.05
 # While a job runs, its status is re-checked this often so completion is noticed quickly.
 ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.1)
 CELERY_BEAT_SCHEDULE = {
