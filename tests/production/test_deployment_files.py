@@ -6,6 +6,7 @@ import subprocess
 import pytest
 import yaml
 
+from tests.conftest import require_service
 from tests.production.conftest import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -28,8 +29,7 @@ def compose_command() -> list[str] | None:
 
 def test_compose_file_is_valid_for_the_compose_cli():
     command = compose_command()
-    if command is None:
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    require_service("docker compose / docker-compose", command is not None)
     result = subprocess.run(
         [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
         cwd=REPO_ROOT,
