@@ -313,6 +313,8 @@ def delete_remote_job(instance: PluginInstance) -> None:
                 jid, cpu_limit=instance.cpu_limit, memory_limit=instance.memory_limit
             )
             client.delete_copy_job(jid)
+        if compute_resource.compute_requires_upload_job:
+            client.delete_upload_job(jid)
     except PfconError as error:
         logger.warning(
             "instance %s job %s: remote cleanup failed (CODE12): %s", instance.pk, jid, error

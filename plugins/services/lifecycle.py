@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cube.exceptions import InvalidTransition
-from plugins.models import ACTIVE_STATUSES, PluginInstance, Status
+from plugins.models import PluginInstance, Status
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,3 @@ def set_status(instance: PluginInstance, new: Status, *, error_code: str = "", *
     for name, value in changes.items():
         setattr(instance, name, value)
     return True
-
-
-def is_active(status: str) -> bool:
-    return status in ACTIVE_STATUSES
