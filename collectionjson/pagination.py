@@ -42,9 +42,10 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         keys = list(queryset.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
         # Loaded by key alone: with the list's filters kept, the database may walk the filter's
         # index again instead of fetching the rows by key.
-        rows = queryset.model._default_manager.select_related(
-            *related_paths(queryset.query.select_related)
-        ).in_bulk(keys)
+        rows = queryset.model._default_manager.all()
+        if paths := related_paths(queryset.query.select_related):
+            rows = rows.select_related(*paths)  # without paths, it would follow every key
+        rows = rows.in_bulk(keys)
         return [rows[key] for key in keys]
 
     def get_previous_link(self) -> str | None:
