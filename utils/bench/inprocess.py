@@ -98,6 +98,7 @@ def registration(*, instance_id: int, count: int, baseline_count: int) -> dict:
 def seed_listing(*, instance_id: int, username: str, count: int) -> dict:
     """Bulk-insert ``count`` file rows into the instance's feed and ``count`` uploads."""
     from django.contrib.auth.models import User
+    from django.db import connection
 
     from plugins.models import PluginInstance, PluginInstanceFile
     from uploadedfiles.models import UploadedFile
@@ -125,6 +126,10 @@ def seed_listing(*, instance_id: int, username: str, count: int) -> dict:
         ),
         batch_size=5000,
     )
+    # A live database refreshes its planner statistics on its own (PostgreSQL's autovacuum);
+    # right after a bulk insert they are stale, so refresh them as a running server would.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return {
         "feed_id": instance.feed_id,
         "upload_prefix": upload_prefix,
