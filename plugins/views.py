@@ -335,9 +335,8 @@ class FileResource(StoredFileDownload):
     permission_classes = (CanReadFeedOf,)
 
 
-class PluginInstanceSplitList(InstanceSubresource):
+class PluginInstanceSplitList(CollectionJsonMixin, generics.ListCreateAPIView):
     serializer_class = serializers.PluginInstanceSplitSerializer
-    permission_classes = (permissions.IsAuthenticated,)
     parser_classes = ALL_PARSERS
     template_fields = ("filter", "compute_resource_name")
 
@@ -347,11 +346,9 @@ class PluginInstanceSplitList(InstanceSubresource):
     def get_collection_links(self):
         return {"plugin_inst": self.link("plugininstance-detail", pk=self.kwargs["pk"])}
 
-    def post(self, request, *args, **kwargs):
-        return generics.CreateAPIView.create(self, request, *args, **kwargs)
-
     def perform_create(self, serializer):
-        instance = self.get_instance()
+        instance = get_object_or_404(INSTANCES, pk=self.kwargs["pk"])
+        # Only the instance's owner splits it (v5 makes no exception for a superuser).
         if instance.owner_id != self.request.user.id:
             raise PermissionDenied()
         serializer.instance = instance_services.create_split(

@@ -183,3 +183,35 @@ def test_compute_resources_need_auth(anonymous_client, client, compute_resource)
     items = cj_items(client.get("/api/v1/computeresources/"))
     assert items[0]["name"] == "host"
     assert "compute_password" not in items[0]
+
+
+def test_splits_fan_out_topologicalcopy_instances(
+    client, other_client, dircopy, topologicalcopy, uploads
+):
+    instance = cj_items(run(client, dircopy, {"dir": "alice/uploads/DICOM/dataset1"}))[0]
+    url = f"/api/v1/plugins/instances/{instance['id']}/splits/"
+    assert other_client.post(url, cj_template({"filter": "x"}), content_type=CJ).status_code == 403
+    response = client.post(url, cj_template({"filter": r"\.dcm$, \.json$"}), content_type=CJ)
+    assert response.status_code == 201, response.content
+    split = cj_items(response)[0]
+    created = [int(pk) for pk in split["created_plugin_inst_ids"].split(",")]
+    assert split["filter"] == r"\.dcm$,\.json$"
+    children = PluginInstance.objects.filter(pk__in=created)
+    assert {child.plugin.meta.name for child in children} == {"pl-topologicalcopy"}
+    assert {child.previous_id for child in children} == {instance["id"]}
+    filters = sorted(
+        child.parameter_values.get(plugin_param__name="filter").value for child in children
+    )
+    assert filters == [r"\.dcm$", r"\.json$"]
+    listed = client.get(url).json()["collection"]
+    assert listed["total"] == 1
+    assert client.get(split["href"]).status_code == 200
+
+
+def test_split_without_topologicalcopy_is_a_clear_400(client, dircopy, uploads):
+    instance = cj_items(run(client, dircopy, {"dir": "alice/uploads/DICOM/dataset1"}))[0]
+    response = client.post(
+        f"/api/v1/plugins/instances/{instance['id']}/splits/", cj_template({}), content_type=CJ
+    )
+    assert response.status_code == 400
+    assert "pl-topologicalcopy" in response.json()["collection"]["error"]["message"]
