@@ -215,3 +215,33 @@ def test_split_without_topologicalcopy_is_a_clear_400(client, dircopy, uploads):
     )
     assert response.status_code == 400
     assert "pl-topologicalcopy" in response.json()["collection"]["error"]["message"]
+
+
+def test_plugin_metas_list_detail_and_plugins(anonymous_client, dircopy, simpledsapp):
+    metas = anonymous_client.get("/api/v1/plugins/metas/")
+    collection = metas.json()["collection"]
+    assert [link["rel"] for link in collection["links"]] == ["feeds", "plugins"]
+    names = [item["name"] for item in cj_items(metas)]
+    assert names == ["pl-simpledsapp", "pl-dircopy"]  # by type: ds before fs
+    search = anonymous_client.get("/api/v1/plugins/metas/search/?name_title_category=dircopy")
+    meta = cj_items(search)[0]
+    assert meta["name"] == "pl-dircopy"
+    plugins = anonymous_client.get(meta["plugins"])
+    assert [item["version"] for item in cj_items(plugins)] == ["2.1.1"]
+    assert plugins.json()["collection"]["links"] == [{"rel": "meta", "href": meta["href"]}]
+
+
+def test_descendants_and_root_id_follow_the_tree(client, dircopy, simpledsapp, uploads):
+    fs = cj_items(run(client, dircopy, {"dir": "alice/uploads/DICOM/dataset1"}))[0]
+    child = cj_items(run(client, simpledsapp, {"previous_id": fs["id"]}))[0]
+    grandchild = cj_items(run(client, simpledsapp, {"previous_id": child["id"]}))[0]
+    other = cj_items(run(client, dircopy, {"dir": "alice/uploads/DICOM/dataset1"}))[0]
+    descendants = client.get(f"/api/v1/plugins/instances/{child['id']}/descendants/")
+    assert [item["id"] for item in cj_items(descendants)] == [child["id"], grandchild["id"]]
+    tree = client.get(f"/api/v1/plugins/instances/search/?root_id={fs['id']}")
+    assert {item["id"] for item in cj_items(tree)} == {fs["id"], child["id"], grandchild["id"]}
+    assert other["id"] not in {item["id"] for item in cj_items(tree)}
+    assert (
+        cj_items(client.get(f"/api/v1/plugins/instances/search/?previous_id={fs['id']}"))[0]["id"]
+        == child["id"]
+    )
