@@ -1,18 +1,22 @@
 """The seed workflow on the production launcher: uploads through the API and straight to Swift,
-pl-dircopy on each, and every byte back through the feed's files."""
+pl-dircopy on each with pfurl, and every byte back through the feed's files (one with httpie)."""
 
+import hashlib
 import os
 import random
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_seed import run_pfurl
+from tests.e2e.tools import tool_venv
 from tests.production.conftest import REPO_ROOT, Api
 
 pytestmark = pytest.mark.integration
 
-SHARED_DATA = Path("/work/shared/data/SAG-anon")
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "SAG-anon"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +64,24 @@ def feed_files(api: Api, instance: dict, dataset: str) -> dict[str, bytes]:
     return contents
 
 
-def test_seed_on_production_stack(stack, seed_dir):
+def assert_httpie_download(api: Api, instance: dict, expected: dict, folder: Path) -> None:
+    """``http --download`` one feed file, as the seed does, and compare its sha256."""
+    entry = api.all(f"{instance['feed_id']}/files/")[0]
+    name = entry["fname"].split("/DICOM/", 1)[1].split("/", 1)[1]
+    target = folder / "download.dcm"
+    folder.mkdir()
+    http = Path(sys.executable).parent / "http"
+    result = subprocess.run(
+        [str(http), "--ignore-stdin", "--check-status", "--download", "--output", str(target),
+         "--auth", "chris:chris1234", "GET", entry["file_resource"]],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HTTPIE_CONFIG_DIR": str(folder / "httpie")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(expected[name]).digest()
+
+
+def test_seed_on_production_stack(stack, seed_dir, tmp_path):
     api = Api(stack.api)
     expected = source_files(seed_dir)
     assert expected, f"no .dcm files in {seed_dir}"
@@ -87,10 +108,16 @@ def test_seed_on_production_stack(stack, seed_dir):
         check=True,
         timeout=600,
     )
-    instances = {
-        dataset: api.run_plugin("pl-dircopy", dir=f"chris/uploads/DICOM/{dataset}")
-        for dataset in ("dataset1", "dataset2")
-    }
+    pfurl = tool_venv("pfurl", "pfurl==2.3.0.1") / "bin" / "pfurl"
+    dircopy = api.plugin_id("pl-dircopy")
+    # The seed's own shorthand for the first, the full storage path for the second.
+    directories = {"dataset1": "/DICOM/dataset1", "dataset2": "chris/uploads/DICOM/dataset2"}
+    instances = {}
+    for dataset, directory in directories.items():
+        answer = run_pfurl(pfurl, stack.api, dircopy, directory)["collection"]
+        assert "error" not in answer, answer["error"]
+        values = {entry["name"]: entry["value"] for entry in answer["items"][0]["data"]}
+        instances[dataset] = values
     for dataset, created in instances.items():
         instance = api.wait_status(
             created["id"], {"finishedSuccessfully", "finishedWithError", "cancelled"}, 300
@@ -98,6 +125,7 @@ def test_seed_on_production_stack(stack, seed_dir):
         assert instance["status"] == "finishedSuccessfully", (instance, stack.log_tail())
         assert instance["size"] == sum(len(data) for data in expected.values())
         downloaded = feed_files(api, instance, dataset)
+        assert_httpie_download(api, instance, expected, tmp_path / dataset)
         assert downloaded.keys() == expected.keys()
         mismatched = [name for name, data in downloaded.items() if data != expected[name]]
         assert not mismatched, f"{dataset}: {len(mismatched)} files differ, e.g. {mismatched[0]}"
