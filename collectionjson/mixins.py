@@ -23,14 +23,11 @@ class CollectionJsonMixin:
     def link(self, view_name: str, **kwargs: Any) -> str:
         return reverse(view_name, kwargs=kwargs, request=self.request)
 
-    def get_search_kwargs(self) -> dict[str, Any]:
-        return self.kwargs
-
     def get_queries(self) -> list[dict] | None:
         filterset_class = getattr(self, "filterset_class", None)
         if self.search_view_name is None or filterset_class is None:
             return None
-        href = self.link(self.search_view_name, **self.get_search_kwargs())
+        href = self.link(self.search_view_name, **self.kwargs)
         data = [{"name": name, "value": ""} for name in filterset_class.base_filters]
         return [{"href": href, "rel": "search", "data": data}]
 

@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 from rest_framework.exceptions import PermissionDenied
@@ -251,7 +253,9 @@ class InstanceSubresource(CollectionJsonMixin, generics.ListAPIView):
     permission_classes = (CanReadInstance,)
     template_fields = ()
 
-    def get_instance(self) -> PluginInstance:
+    @cached_property
+    def instance(self) -> PluginInstance:
+        """The instance in the URL, once the caller may read it."""
         instance = get_object_or_404(INSTANCES, pk=self.kwargs["pk"])
         self.check_object_permissions(self.request, instance)
         return instance
@@ -261,16 +265,15 @@ class PluginInstanceDescendantList(InstanceSubresource):
     serializer_class = serializers.PluginInstanceSerializer
 
     def get_queryset(self):
-        instance = self.get_instance()
-        return INSTANCES.filter(pk__in=instance_services.descendant_ids(instance)).order_by("id")
+        descendants = instance_services.descendant_ids(self.instance)
+        return INSTANCES.filter(pk__in=descendants).order_by("id")
 
 
 class PluginInstanceParameterList(InstanceSubresource):
     serializer_class = serializers.PluginInstanceParameterSerializer
 
     def get_queryset(self):
-        instance = self.get_instance()
-        values = list(instance.parameter_values.select_related("plugin_param"))
+        values = list(self.instance.parameter_values.select_related("plugin_param"))
         return instance_services.sort_parameter_values(values)
 
 
@@ -279,13 +282,12 @@ class PluginInstanceFileList(InstanceSubresource):
     permission_classes = (CanReadFeedOf,)
 
     def get_queryset(self):
-        return PluginInstanceFile.objects.filter(plugin_inst=self.get_instance())
+        return PluginInstanceFile.objects.filter(plugin_inst=self.instance)
 
     def get_collection_links(self):
-        instance = PluginInstance.objects.only("feed_id").get(pk=self.kwargs["pk"])
         return {
-            "feed": self.link("feed-detail", pk=instance.feed_id),
-            "plugin_inst": self.link("plugininstance-detail", pk=instance.pk),
+            "feed": self.link("feed-detail", pk=self.instance.feed_id),
+            "plugin_inst": self.link("plugininstance-detail", pk=self.instance.pk),
         }
 
 

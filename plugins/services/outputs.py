@@ -168,28 +168,17 @@ def insert_files(files: list[tuple[str, int]], *, plugin_inst_id: int, feed_id: 
     table = connection.ops.quote_name(PluginInstanceFile._meta.db_table)
     columns = "fname, fsize, plugin_inst_id, feed_id, creation_date"
     rows = json.dumps([{"fname": key, "fsize": size} for key, size in files])
-    if connection.vendor == "postgresql":
-        source = (
-            "SELECT f.fname, f.fsize, %s, %s, %s "
-            "FROM json_to_recordset(%s::json) AS f(fname text, fsize bigint)"
-        )
-    elif connection.vendor == "sqlite":
+    if connection.vendor == "sqlite":
         # WHERE true: SQLite needs it to parse an upsert clause after INSERT ... SELECT.
         source = (
             "SELECT json_extract(value, '$.fname'), json_extract(value, '$.fsize'), %s, %s, %s "
             "FROM json_each(%s) WHERE true"
         )
-    else:
-        PluginInstanceFile.objects.bulk_create(
-            [
-                PluginInstanceFile(
-                    fname=key, fsize=size, plugin_inst_id=plugin_inst_id, feed_id=feed_id
-                )
-                for key, size in files
-            ],
-            ignore_conflicts=True,
+    else:  # PostgreSQL, the only other database the settings accept
+        source = (
+            "SELECT f.fname, f.fsize, %s, %s, %s "
+            "FROM json_to_recordset(%s::json) AS f(fname text, fsize bigint)"
         )
-        return
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
