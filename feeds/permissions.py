@@ -24,18 +24,6 @@ class IsFeedOwnerOrSuperuser(permissions.BasePermission):
         return request.user.is_superuser or feed.is_owned_by(request.user)
 
 
-class IsOwnerOrSuperuser(permissions.BasePermission):
-    def has_object_permission(self, request, view, obj) -> bool:
-        return request.user.is_superuser or obj.owner_id == request.user.pk
-
-
-class IsOwnerOrSuperuserOrReadOnly(permissions.BasePermission):
-    def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return request.user.is_superuser or obj.owner_id == request.user.pk
-
-
 class IsAuthenticatedOrReadIfFeedPublic(permissions.BasePermission):
     """Any authenticated user; anonymous callers may only read objects of public feeds."""
 

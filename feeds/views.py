@@ -11,9 +11,7 @@ from feeds.permissions import (
     CanReadFeed,
     IsAuthenticatedOrReadIfFeedPublic,
     IsFeedOwnerOrSuperuser,
-    IsOwnerOrSuperuser,
     IsOwnerOrSuperuserOrReadIfPublic,
-    IsOwnerOrSuperuserOrReadOnly,
     IsTagOwnerOrSuperuser,
 )
 from feeds.serializers import (
@@ -25,6 +23,7 @@ from feeds.serializers import (
 )
 from plugins.models import PluginInstance, PluginInstanceFile
 from plugins.serializers import PluginInstanceFileSerializer, PluginInstanceSerializer
+from users.permissions import IsOwnerOrSuperuser, IsOwnerOrSuperuserOrReadOnly
 
 ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
 

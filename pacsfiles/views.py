@@ -7,8 +7,8 @@ from cube.downloads import StoredFileDownload
 from pacsfiles import services
 from pacsfiles.filters import PACSFileFilter
 from pacsfiles.models import PACSFile
-from pacsfiles.permissions import IsSuperuserOrReadOnly
 from pacsfiles.serializers import DICOM_FIELDS, PACSFileSerializer
+from users.permissions import IsSuperuserOrReadOnly
 
 FILES = PACSFile.objects.select_related("pacs")
 

@@ -24,10 +24,3 @@ class CanChangeDefaults(permissions.BasePermission):
         if user.is_superuser or (pipeline.locked and pipeline.owner_id == user.id):
             return True
         return request.method in permissions.SAFE_METHODS and not pipeline.locked
-
-
-class IsOwnerOrSuperuserOrReadOnly(permissions.BasePermission):
-    def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return request.user.is_superuser or obj.owner_id == request.user.id

@@ -15,14 +15,11 @@ from pipelines.models import (
     PluginPiping,
     Workflow,
 )
-from pipelines.permissions import (
-    CanChangeDefaults,
-    CanReadPipeline,
-    IsOwnerOrSuperuserOrReadOnly,
-)
+from pipelines.permissions import CanChangeDefaults, CanReadPipeline
 from pipelines.services import runs, sourcefiles, trees
 from plugins.models import Plugin, PluginInstance
 from plugins.serializers import PluginInstanceSerializer, PluginSerializer
+from users.permissions import IsOwnerOrSuperuserOrReadOnly
 
 ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
 

@@ -1,13 +1,6 @@
 from rest_framework import permissions
 
 
-class IsOwnerOrSuperuser(permissions.BasePermission):
-    def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return request.user.is_superuser or obj.owner_id == request.user.id
-
-
 class CanReadInstance(permissions.BasePermission):
     """Any authenticated user may read an instance; anonymous callers only in public feeds."""
 

@@ -20,8 +20,9 @@ from plugins.models import (
     PluginParameter,
     PluginType,
 )
-from plugins.permissions import CanReadFeedOf, CanReadInstance, IsOwnerOrSuperuser
+from plugins.permissions import CanReadFeedOf, CanReadInstance
 from plugins.services import instances as instance_services
+from users.permissions import IsOwnerOrSuperuserOrReadOnly
 
 ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
 
@@ -227,7 +228,7 @@ class PluginInstanceDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAP
     http_method_names = ["get", "put", "delete"]
     queryset = INSTANCES
     serializer_class = serializers.PluginInstanceUpdateSerializer
-    permission_classes = (CanReadInstance, IsOwnerOrSuperuser)
+    permission_classes = (CanReadInstance, IsOwnerOrSuperuserOrReadOnly)
     parser_classes = ALL_PARSERS
     template_fields = ("title", "status")
 

@@ -7,8 +7,8 @@ from cube.downloads import StoredFileDownload
 from servicefiles import services
 from servicefiles.filters import ServiceFileFilter
 from servicefiles.models import ServiceFile
-from servicefiles.permissions import IsSuperuserOrReadOnly
 from servicefiles.serializers import ServiceFileSerializer
+from users.permissions import IsSuperuserOrReadOnly
 
 FILES = ServiceFile.objects.select_related("service")
 

@@ -10,8 +10,8 @@ from cube.downloads import StoredFileDownload
 from uploadedfiles import services
 from uploadedfiles.filters import UploadedFileFilter
 from uploadedfiles.models import UploadedFile
-from uploadedfiles.permissions import IsOwnerOrSuperuser
 from uploadedfiles.serializers import UploadedFileMoveSerializer, UploadedFileSerializer
+from users.permissions import IsOwnerOrSuperuser
 
 
 class VisibleUploadedFiles:
