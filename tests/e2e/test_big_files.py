@@ -1,8 +1,12 @@
 """A file larger than the server's memory budget goes up and comes back intact."""
 
+import base64
 import hashlib
+import socket
 import subprocess
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -79,3 +83,35 @@ def test_large_upload_and_download_keep_server_memory_flat(live_stack, tmp_path)
     after = web_peak_rss()
     growth = max(after[pid] - before.get(pid, after[pid]) for pid in after)
     assert growth < RSS_BUDGET, f"server peak RSS grew by {growth / 2**20:.0f} MiB"
+
+
+def test_client_disconnecting_mid_upload_leaves_nothing(live_stack, tmp_path):
+    """A body cut off half-way registers no row and stores no object."""
+    address = urlsplit(live_stack)
+    boundary = "cutoffboundary"
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="upload_path"\r\n\r\n'
+        "chris/uploads/cut/partial.bin\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="fname"; filename="fname"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    declared = len(head) + 8 * 1024 * 1024
+    request = (
+        f"POST /api/v1/uploadedfiles/ HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        f"Authorization: Basic {base64.b64encode(b'chris:chris1234').decode()}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(request + head + b"x" * (3 * 1024 * 1024))
+    time.sleep(2)  # the server notices the closed connection and drops the request
+    found = requests.get(
+        f"{live_stack}uploadedfiles/search/?fname=chris/uploads/cut/",
+        auth=AUTH,
+        headers={"Accept": "application/json"},
+        timeout=30,
+    ).json()
+    assert found["count"] == 0
+    assert not (shared_embedded_stack.stack.var_dir / "storage/chris/uploads/cut").exists()
