@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-integration lint format plugins stack stack-stop bench clean
+.PHONY: run test test-integration lint format plugins sandbox stack stack-stop bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 plugins: $(STAMP)
 	utils/scripts/install_builtin_plugins.sh .venvs/plugins var/plugins
 
-run: $(STAMP) plugins
+# localcompute runs every plugin in a bubblewrap sandbox: installed here when missing.
+sandbox:
+	utils/scripts/ensure-bubblewrap.sh
+
+run: $(STAMP) plugins sandbox
 	utils/scripts/run-embedded.sh
 
-test: $(STAMP)
+test: $(STAMP) sandbox
 	$(BIN)/pytest -q
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) sandbox
 	utils/scripts/test-production.sh
 
 lint: $(STAMP)
@@ -35,13 +39,13 @@ format: $(STAMP)
 
 # The production profile in the foreground (PostgreSQL, Redis, Swift, localcompute in swift
 # mode); `utils/scripts/stack.sh start` runs it in the background, `make stack-stop` stops it.
-stack: $(STAMP) plugins
+stack: $(STAMP) plugins sandbox
 	utils/scripts/run-production.sh
 
 stack-stop:
 	utils/scripts/stack.sh stop
 
-bench: $(STAMP) plugins
+bench: $(STAMP) plugins sandbox
 	$(BIN)/python -m utils.bench
 
 clean:

@@ -5,5 +5,5 @@ from chrisinstance.models import ChrisInstance
 
 @admin.register(ChrisInstance)
 class ChrisInstanceAdmin(admin.ModelAdmin):
-    list_display = ("name", "uuid", "creation_date")
-    readonly_fields = ("uuid", "creation_date")
+    list_display = ("name", "uuid", "job_id_prefix", "creation_date")
+    readonly_fields = ("uuid", "job_id_prefix", "creation_date")

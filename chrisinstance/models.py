@@ -1,6 +1,18 @@
+import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
+
+
+def new_job_id_prefix() -> str:
+    """The configured start plus random hex, drawn once when the installation's row is made.
+
+    Job ids are ``<prefix><plugin instance id>``. Instance ids restart at 1 in a new database,
+    so without the random part a reinstalled CUBE would reuse the ids of jobs, and the
+    leftovers, that an earlier installation left on a shared compute service.
+    """
+    return f"{settings.JOB_ID_PREFIX}{secrets.token_hex(4)}-"
 
 
 class ChrisInstance(models.Model):
@@ -9,6 +21,7 @@ class ChrisInstance(models.Model):
     creation_date = models.DateTimeField(auto_now_add=True)
     name = models.CharField(max_length=100, default="ChRIS instance")
     uuid = models.UUIDField(default=uuid.uuid4, editable=False)
+    job_id_prefix = models.CharField(max_length=100, default=new_job_id_prefix, editable=False)
     description = models.CharField(max_length=600, blank=True)
 
     def __str__(self) -> str:

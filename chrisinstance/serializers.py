@@ -1,4 +1,3 @@
-from django.conf import settings
 from rest_framework import serializers
 
 from chrisinstance.models import ChrisInstance
@@ -6,7 +5,6 @@ from chrisinstance.models import ChrisInstance
 
 class ChrisInstanceSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.SerializerMethodField()
-    job_id_prefix = serializers.SerializerMethodField()
 
     class Meta:
         model = ChrisInstance
@@ -15,7 +13,3 @@ class ChrisInstanceSerializer(serializers.HyperlinkedModelSerializer):
 
     def get_url(self, instance: ChrisInstance) -> str:
         return self.context["request"].build_absolute_uri(f"/api/v1/chrisinstance/{instance.pk}/")
-
-    def get_job_id_prefix(self, instance: ChrisInstance) -> str:
-        # Job ids are built from the setting, so the setting is what clients must see.
-        return settings.JOB_ID_PREFIX

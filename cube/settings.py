@@ -162,9 +162,10 @@ SWIFT_SEGMENT_SIZE = env_int("SWIFT_SEGMENT_SIZE", 256 * 1024 * 1024)
 
 # Compute
 COMPUTE_RESOURCE_URL = os.environ.get("COMPUTE_RESOURCE_URL", "http://127.0.0.1:30005/api/v1/")
-COMPUTE_USER = os.environ.get("COMPUTE_USER", "pfcon")
-COMPUTE_PASSWORD = os.environ.get("COMPUTE_PASSWORD", "pfcon1234")
+COMPUTE_USER = os.environ.get("COMPUTE_USER", "")  # no default: setup_compute refuses empty
+COMPUTE_PASSWORD = os.environ.get("COMPUTE_PASSWORD", "")
 CUBE_PLUGINS_DIR = os.environ.get("CUBE_PLUGINS_DIR", str(VAR_DIR / "plugins"))
+# Leading part of the job-id prefix; the installation's row adds random hex to it once.
 JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
 # How long a remote job may sit before a stuck registration is retried by the poller.
 REGISTRATION_STALE_SECONDS = env_float("CUBE_REGISTRATION_STALE_SECONDS", 60.0)

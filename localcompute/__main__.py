@@ -12,6 +12,7 @@ import threading
 from gunicorn.app.base import BaseApplication
 
 from .config import ConfigError, Settings
+from .sandbox import SandboxError, make_sandbox
 
 logger = logging.getLogger("localcompute")
 
@@ -99,14 +100,23 @@ def main() -> None:
     except ConfigError as e:
         print(f"localcompute: {e}", file=sys.stderr)
         raise SystemExit(2) from e
+    # No sandbox, no job: refuse to serve rather than run plugins unconfined by accident.
+    try:
+        make_sandbox(settings.sandbox, settings.data_dir).check()
+    except SandboxError as e:
+        print(f"localcompute: {e}", file=sys.stderr)
+        raise SystemExit(2) from e
     logging.getLogger("localcompute").info(
-        "localcompute on %s:%s, STORAGE_ENV=%s, STOREBASE=%s, data in %s, catalogue %s",
+        "localcompute on %s:%s, STORAGE_ENV=%s, STOREBASE=%s, data in %s, catalogue %s, "
+        "sandbox %s, at most %d jobs at once",
         settings.host,
         settings.port,
         settings.storage_env,
         settings.storebase,
         settings.data_dir,
         settings.plugins_catalogue,
+        settings.sandbox,
+        settings.max_jobs,
     )
     LocalComputeServer(settings).run()
 

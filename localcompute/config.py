@@ -6,10 +6,10 @@ from pathlib import Path
 
 STORAGE_MODES = ("fslink", "zipfile", "swift")
 
-# Development values; any real deployment sets its own through the environment.
-DEV_USER = "pfcon"
-DEV_PASSWORD = "pfcon1234"
-DEV_SECRET_KEY = "localcompute-dev-secret-key-change-me"
+SANDBOX_MODES = ("bwrap", "off")
+CREDENTIAL_VARIABLES = ("LOCALCOMPUTE_USER", "LOCALCOMPUTE_PASSWORD", "LOCALCOMPUTE_SECRET_KEY")
+# A shorter secret would let a forged token or a guessed password through.
+MIN_SECRET_LENGTH = 16
 
 
 class ConfigError(ValueError):
@@ -49,14 +49,19 @@ def _env_bool(environ: dict[str, str], name: str, default: bool) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything localcompute needs to know, with development defaults."""
+    """Everything localcompute needs to know; credentials have no default."""
 
+    user: str
+    password: str
+    secret_key: str
     host: str = "127.0.0.1"
     port: int = 30005
     threads: int = 8
-    user: str = DEV_USER
-    password: str = DEV_PASSWORD
-    secret_key: str = DEV_SECRET_KEY
+    # "bwrap" runs every plugin in a bubblewrap sandbox; "off" is for development on a
+    # machine without namespaces and is logged on every job.
+    sandbox: str = "bwrap"
+    # Plugin jobs running at once; the rest wait as notStarted.
+    max_jobs: int = os.cpu_count() or 1
     storage_env: str = "fslink"
     storebase: Path = Path("var/storage")
     data_dir: Path = Path("var/localcompute")
@@ -105,13 +110,27 @@ class Settings:
         storage_env = env.get("STORAGE_ENV", "fslink").strip() or "fslink"
         if storage_env not in STORAGE_MODES:
             raise ConfigError(f"STORAGE_ENV must be one of {', '.join(STORAGE_MODES)}")
+        missing = [name for name in CREDENTIAL_VARIABLES if not env.get(name)]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)} must be set (the launchers write them to "
+                "$CUBE_VAR_DIR/localcompute.env)"
+            )
+        for name in ("LOCALCOMPUTE_PASSWORD", "LOCALCOMPUTE_SECRET_KEY"):
+            if len(env[name]) < MIN_SECRET_LENGTH:
+                raise ConfigError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+        sandbox = env.get("LOCALCOMPUTE_SANDBOX", "").strip() or cls.sandbox
+        if sandbox not in SANDBOX_MODES:
+            raise ConfigError(f"LOCALCOMPUTE_SANDBOX must be one of {', '.join(SANDBOX_MODES)}")
         settings = cls(
+            user=env["LOCALCOMPUTE_USER"],
+            password=env["LOCALCOMPUTE_PASSWORD"],
+            secret_key=env["LOCALCOMPUTE_SECRET_KEY"],
             host=env.get("LOCALCOMPUTE_HOST", cls.host),
             port=_env_int(env, "LOCALCOMPUTE_PORT", cls.port),
             threads=_env_int(env, "LOCALCOMPUTE_THREADS", cls.threads),
-            user=env.get("PFCON_USER") or DEV_USER,
-            password=env.get("PFCON_PASSWORD") or DEV_PASSWORD,
-            secret_key=env.get("SECRET_KEY") or DEV_SECRET_KEY,
+            sandbox=sandbox,
+            max_jobs=_env_int(env, "LOCALCOMPUTE_MAX_JOBS", cls.max_jobs),
             storage_env=storage_env,
             storebase=Path(env.get("STOREBASE") or cls.storebase).absolute(),
             data_dir=Path(env.get("LOCALCOMPUTE_DATA_DIR") or cls.data_dir).absolute(),
@@ -140,6 +159,8 @@ class Settings:
         )
         if settings.max_seconds <= 0:
             raise ConfigError("LOCALCOMPUTE_MAX_SECONDS must be positive")
+        if settings.max_jobs <= 0:
+            raise ConfigError("LOCALCOMPUTE_MAX_JOBS must be positive")
         if storage_env == "swift" and not (
             settings.swift_auth_url and settings.swift_username and settings.swift_key
         ):

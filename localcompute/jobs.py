@@ -25,6 +25,7 @@ from . import staging
 from .catalogue import Catalogue, CatalogueError, InstalledPlugin
 from .config import Settings
 from .runner import PluginJobRequest, PluginRunner, now_iso, tail_lines
+from .sandbox import JobPaths
 from .store import JobRecord, JobStore, Kind, Status, job_name
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class JobManager:
         self.runner = PluginRunner(settings, self.store)
         self._jid_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._jid_locks_lock = threading.Lock()
+        self._admission_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="localcompute-op")
         self._stopping = threading.Event()
         self._shutdown_lock = threading.Lock()
@@ -199,7 +201,8 @@ class JobManager:
         }
 
     def get_job(self, kind: str, jid: str) -> dict:
-        record = self._current(kind, jid)
+        with self._lock_for(jid):
+            record = self._current(kind, jid)
         if record is None:
             raise ApiError(404, f"Job {job_name(kind, jid)} not found.")
         if kind == Kind.DELETE and record.status == Status.FINISHED_SUCCESSFULLY:
@@ -442,23 +445,62 @@ class JobManager:
                         "Run the copy job first.",
                     )
             job_dir = self.settings.job_dir(jid)
-            incoming = job_dir / "incoming"
+            paths = JobPaths(
+                incoming=job_dir / "incoming",
+                outgoing=job_dir / "outgoing",
+                scratch=job_dir / "tmp",
+            )
+            destination = self._output_destination(request.output_dir, paths.outgoing)
             data: dict = {}
             if mode == "zipfile":
-                data = self._receive_zip(jid, request.data_file, incoming)
-                outgoing = job_dir / "outgoing"
-            elif mode == "fslink":
-                try:
-                    output = staging.storage_path(request.output_dir)
-                    outgoing = staging.resolve_inside(self.settings.storebase, output)
-                except staging.StagingError as e:
-                    raise ApiError(400, f"output_dir: {e}") from e
+                data = self._receive_zip(jid, request.data_file, paths.incoming)
+            paths.incoming.mkdir(parents=True, exist_ok=True)
+            # Fresh and empty, so the outputs are this run's alone.
+            for folder in (paths.outgoing, paths.scratch):
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
+            record = self.runner.prepare(request, plugin, env, paths, output_dir=destination)
+            self.store.put(record)
+            logger.info("job %s queued: %s", jid, record.cmd)
+        self._admit()
+        return data, self._compute(self.store.get(record.name) or record, with_logs=False)
+
+    def _output_destination(self, output_dir: str | None, outgoing: Path) -> Path:
+        """Where the outputs go once collected; refuses an output folder that isn't empty."""
+        if self.settings.storage_env == "zipfile":
+            return outgoing
+        try:
+            output = staging.storage_path(output_dir or "")
+            if self.settings.storage_env == "swift":
+                occupied = bool(self.object_storage.ls(output))
+                destination = outgoing
             else:
-                outgoing = job_dir / "outgoing"
-            incoming.mkdir(parents=True, exist_ok=True)
-            outgoing.mkdir(parents=True, exist_ok=True)
-            record = self.runner.launch(request, plugin, env, incoming, outgoing)
-            return data, self._compute(record, with_logs=False)
+                destination = staging.resolve_inside(self.settings.storebase, output)
+                occupied = destination.exists() and any(destination.iterdir())
+        except staging.StagingError as e:
+            raise ApiError(400, f"output_dir: {e}") from e
+        if occupied:
+            raise ApiError(409, f"output_dir: {output} is not empty")
+        return destination
+
+    def _admit(self) -> None:
+        """Start queued plugin jobs, oldest first, while fewer than max_jobs run."""
+        with self._admission_lock:
+            running = len(self.store.with_status(Kind.PLUGIN, (Status.STARTED,)))
+            for queued in self.store.with_status(Kind.PLUGIN, (Status.NOT_STARTED,)):
+                if running >= self.settings.max_jobs:
+                    return
+                lock = self._lock_for(queued.jid)
+                # A request holding the lock may be deleting this job; try it next round.
+                if not lock.acquire(blocking=False):
+                    continue
+                try:
+                    current = self.store.get(queued.name)
+                    if current is not None and current.status == Status.NOT_STARTED:
+                        self.runner.start(current)
+                        running += 1
+                finally:
+                    lock.release()
 
     def _installed_plugin(self, request: PluginJobRequest) -> InstalledPlugin:
         try:
@@ -496,7 +538,7 @@ class JobManager:
         while not self._stopping.wait(MONITOR_INTERVAL_SECONDS):
             try:
                 self.runner.reap()
-                for record in self.store.with_status(Kind.PLUGIN, Status.ACTIVE):
+                for record in self.store.with_status(Kind.PLUGIN, (Status.STARTED,)):
                     lock = self._lock_for(record.jid)
                     # A request holding this job's lock (a kill in progress) must not
                     # delay the deadline checks of every other job.
@@ -508,6 +550,7 @@ class JobManager:
                             self.runner.refresh(current)
                     finally:
                         lock.release()
+                self._admit()
             except Exception:
                 logger.exception("job monitor iteration failed")
                 time.sleep(1)

@@ -5,10 +5,13 @@ pointing at the job log, and writes a JSON spec on its stdin::
 
     {"argv": [...], "env": {...}, "cwd": "...", "exit_path": "...",
      "rlimits": {"RLIMIT_AS": bytes-or-null, "RLIMIT_CPU": seconds-or-null,
-                 "RLIMIT_FSIZE": bytes-or-null}}
+                 "RLIMIT_FSIZE": bytes-or-null},
+     "exit_codes_carry_signals": bool}
 
-It forks, applies the resource limits in the single-threaded child and execs the plugin,
-then waits and records the outcome in ``exit_path`` atomically. Because the outcome is a
+``argv`` is the plugin's command, usually wrapped in its sandbox (``sandbox.py``). The
+launcher forks, applies the resource limits in the single-threaded child and execs it, then
+waits and records the outcome in ``exit_path`` atomically. A sandbox reports a plugin killed
+by signal N as exit code 128 + N (``exit_codes_carry_signals``). Because the outcome is a
 file, a job keeps running and its result is still collected when localcompute restarts.
 The spec travels over a pipe so the job's environment (which holds user tokens) never
 touches the disk.
@@ -78,12 +81,15 @@ def _kill_leftovers() -> None:
             return
 
 
-def _record(exit_path: str, status: int) -> None:
+def _record(exit_path: str, status: int, *, exit_codes_carry_signals: bool) -> None:
     outcome = {"finished_at": datetime.now(UTC).isoformat()}
+    code = os.waitstatus_to_exitcode(status)
     if os.WIFSIGNALED(status):
         outcome.update(returncode=None, signal=os.WTERMSIG(status))
+    elif exit_codes_carry_signals and 128 < code < 128 + signal.NSIG:
+        outcome.update(returncode=None, signal=code - 128)
     else:
-        outcome.update(returncode=os.waitstatus_to_exitcode(status), signal=None)
+        outcome.update(returncode=code, signal=None)
     partial = f"{exit_path}.partial"
     with open(partial, "w") as f:
         json.dump(outcome, f)
@@ -105,7 +111,7 @@ def main() -> None:
         _run_child(spec)
     _, status = os.waitpid(pid, 0)
     _kill_leftovers()
-    _record(spec["exit_path"], status)
+    _record(spec["exit_path"], status, exit_codes_carry_signals=spec["exit_codes_carry_signals"])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import logging
 import math
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from . import processes
+from . import processes, staging
 from .catalogue import InstalledPlugin
 from .config import Settings
+from .sandbox import JobPaths, make_sandbox, runtime_paths
 from .store import JobRecord, JobStore, Kind, Status, job_name
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ class PluginRunner:
     def __init__(self, settings: Settings, store: JobStore):
         self.settings = settings
         self.store = store
+        self.sandbox = make_sandbox(settings.sandbox, settings.data_dir)
         self._processes: dict[int, subprocess.Popen] = {}
         self._processes_lock = threading.Lock()
         self._killing: set[str] = set()
@@ -134,34 +135,34 @@ class PluginRunner:
         fsize = settings.max_file_mib * 1024 * 1024 if settings.max_file_mib > 0 else None
         return {"RLIMIT_AS": address_space, "RLIMIT_CPU": cpu, "RLIMIT_FSIZE": fsize}
 
-    def launch(
+    def prepare(
         self,
         request: PluginJobRequest,
         plugin: InstalledPlugin,
         job_env: dict[str, str],
-        incoming: Path,
-        outgoing: Path,
+        paths: JobPaths,
+        *,
+        output_dir: Path,
     ) -> JobRecord:
-        jid = request.jid
-        job_dir = self.settings.job_dir(jid)
-        scratch = job_dir / "tmp"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
-        exit_path = self.exit_path(jid)
-        exit_path.unlink(missing_ok=True)
+        """A queued job: its record, holding the launcher spec that ``start`` runs.
 
+        ``paths`` are the job's folders on the host; the plugin's argv, environment and
+        log name them as the sandbox shows them (``/share/incoming``, ``/share/outgoing``).
+        """
+        jid = request.jid
+        view = self.sandbox.view(paths)
         argv = [str(plugin.executable)]
-        argv += localize_path_args(request.args, request.args_path_flags, str(incoming))
+        argv += localize_path_args(request.args, request.args_path_flags, str(view.incoming))
         if request.type == "ds":
-            argv.append(str(incoming))
-        argv.append(str(outgoing))
+            argv.append(str(view.incoming))
+        argv.append(str(view.outgoing))
 
         threads = str(max(1, math.ceil(request.cpu_limit / 1000)))
         env = {
             **job_env,
             "PATH": f"{plugin.bin_dir}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(scratch),
-            "TMPDIR": str(scratch),
+            "HOME": str(view.scratch),
+            "TMPDIR": str(view.scratch),
             "LANG": "C.UTF-8",
             "OMP_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
@@ -169,12 +170,33 @@ class PluginRunner:
             "NUMEXPR_NUM_THREADS": threads,
         }
         spec = {
-            "argv": argv,
+            "argv": self.sandbox.wrap(argv, paths, runtime_paths(plugin.executable)),
             "env": env,
-            "cwd": str(scratch),
-            "exit_path": str(exit_path),
+            "cwd": str(paths.scratch),
             "rlimits": self._rlimits(request),
+            # bubblewrap reports a plugin killed by signal N as exit code 128 + N.
+            "exit_codes_carry_signals": self.sandbox.name != "off",
         }
+        return JobRecord(
+            name=job_name(Kind.PLUGIN, jid),
+            jid=jid,
+            kind=Kind.PLUGIN,
+            status=Status.NOT_STARTED,
+            image=request.image,
+            cmd=shlex.join(argv),
+            message="waiting for a free slot",
+            output_dir=str(output_dir),
+            launch_spec=json.dumps(spec),
+        )
+
+    def start(self, record: JobRecord) -> JobRecord:
+        """Run a queued job under the launcher, as the leader of its own process group."""
+        jid = record.jid
+        job_dir = self.settings.job_dir(jid)
+        spec = {**json.loads(record.launch_spec), "exit_path": str(self.exit_path(jid))}
+        self.exit_path(jid).unlink(missing_ok=True)
+        if self.sandbox.name == "off":
+            logger.warning("job %s runs UNCONFINED (LOCALCOMPUTE_SANDBOX=off)", jid)
         with open(self.log_path(jid), "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-I", str(LAUNCHER)],
@@ -188,26 +210,23 @@ class PluginRunner:
             )
         with self._processes_lock:
             self._processes[process.pid] = process
-        record = JobRecord(
-            name=job_name(Kind.PLUGIN, jid),
-            jid=jid,
-            kind=Kind.PLUGIN,
-            status=Status.STARTED,
-            image=request.image,
-            cmd=shlex.join(argv),
-            message="running",
-            started_at=now_iso(),
-            pid=process.pid,
-            pid_start=processes.start_time(process.pid),
-            output_dir=str(outgoing),
-        )
-        self.store.put(record)
+        changes = {
+            "status": Status.STARTED,
+            "message": "running",
+            "started_at": now_iso(),
+            "pid": process.pid,
+            "pid_start": processes.start_time(process.pid),
+            "launch_spec": "",
+        }
+        self.store.update(record.name, **changes)
+        for key, value in changes.items():
+            setattr(record, key, value)
         try:
             process.stdin.write(json.dumps(spec).encode())
             process.stdin.close()
         except BrokenPipeError:
-            logger.error("launcher for %s exited before reading its spec", jid)
-        logger.info("started %s: %s", jid, record.cmd)
+            logger.error("job %s: the launcher exited before reading its spec", jid)
+        logger.info("job %s started (%s sandbox): %s", jid, self.sandbox.name, record.cmd)
         return record
 
     def _read_exit(self, jid: str) -> dict | None:
@@ -220,8 +239,9 @@ class PluginRunner:
             return {"returncode": None, "signal": None}
 
     def refresh(self, record: JobRecord) -> JobRecord:
-        """Bring a plugin job's status up to date with its process."""
-        if record.status not in Status.ACTIVE:
+        """Bring a plugin job's status up to date with its process; collect its outputs
+        once it has ended."""
+        if record.status != Status.STARTED:
             return record
         outcome = self._read_exit(record.jid)
         if outcome is None and processes.is_running(record.pid, record.pid_start):
@@ -249,11 +269,32 @@ class PluginRunner:
             if processes.group_alive(record.pid):
                 self._kill_async(record)
         self.forget_process(record.pid)
+        # A job that vanished may still have processes writing; it is run again instead.
+        if changes["status"] != Status.UNDEFINED:
+            try:
+                self._collect_outputs(record)
+            except (OSError, staging.StagingError) as e:
+                logger.exception("job %s: collecting the outputs failed", record.jid)
+                changes.update(
+                    status=Status.FINISHED_WITH_ERROR,
+                    message=f"collecting the outputs failed: {e}",
+                )
         self.store.update(record.name, **changes)
         for key, value in changes.items():
             setattr(record, key, value)
         logger.info("%s: %s (%s)", record.jid, record.status, record.message)
         return record
+
+    def _collect_outputs(self, record: JobRecord) -> None:
+        """Move what the plugin wrote into its output place, keeping only regular files and
+        folders with sound names; what is dropped is said in the job log."""
+        outgoing = self.settings.job_dir(record.jid) / "outgoing"
+        dropped = staging.collect_outputs(outgoing, Path(record.output_dir))
+        if dropped:
+            with open(self.log_path(record.jid), "a", encoding="utf-8") as log:
+                for line in dropped:
+                    log.write(f"localcompute: dropped from the outputs: {line}\n")
+            logger.warning("job %s: dropped %d output entries", record.jid, len(dropped))
 
     def _enforce_deadline(self, record: JobRecord) -> None:
         started = datetime.fromisoformat(record.started_at)
@@ -297,7 +338,15 @@ class PluginRunner:
         Each job ends ``finishedWithError`` with ``reason`` as its message (like a timeout).
         Safe to call from a process that did not launch the jobs (no children to reap).
         """
-        records = self.store.with_status(Kind.PLUGIN, Status.ACTIVE)
+        for queued in self.store.with_status(Kind.PLUGIN, (Status.NOT_STARTED,)):
+            self.store.update(
+                queued.name,
+                status=Status.FINISHED_WITH_ERROR,
+                message=reason,
+                finished_at=now_iso(),
+                launch_spec="",
+            )
+        records = self.store.with_status(Kind.PLUGIN, (Status.STARTED,))
         for record in records:
             if not record.stop_reason:
                 record.stop_reason = reason

@@ -14,6 +14,8 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
 LINK_SUFFIX = ".chrislink"
+# A link file holds one storage path; anything longer is not a link CUBE wrote.
+MAX_LINK_BYTES = 4096
 
 
 class StagingError(Exception):
@@ -31,11 +33,10 @@ class ObjectStorage(Protocol):
 
 
 def storage_path(raw: str) -> str:
-    """Normalize a client-supplied storage path, refusing absolute tricks and ``..``."""
-    parts = [part for part in raw.strip().strip("/").split("/") if part not in ("", ".")]
-    if not parts:
-        raise StagingError(f"invalid storage path: {raw!r}")
-    if any(part == ".." for part in parts) or "\x00" in raw:
+    """Normalize a client-supplied storage path, refusing absolute paths, ``..`` and NUL."""
+    path = raw.strip()
+    parts = [part for part in path.strip("/").split("/") if part not in ("", ".")]
+    if not parts or path.startswith("/") or ".." in parts or "\x00" in path:
         raise StagingError(f"invalid storage path: {raw!r}")
     return "/".join(parts)
 
@@ -54,10 +55,25 @@ def _points_at_output(target: str, output_dir: str) -> bool:
 
 
 def _link_target(raw: str, output_dir: str) -> str:
+    """The storage path a link file names; a link into the job's own output is an error.
+
+    Link files are written by CUBE only (the API refuses them in uploads and moves, and
+    outputs drop them), but one left in storage must still not widen what a job reads: the
+    stagers follow only targets in the tree of the output folder's owner (``<owner>/...``).
+    """
     target = storage_path(raw)
     if output_dir and _points_at_output(target, output_dir):
         raise StagingError(f"link to {target} points at the job output dir or an ancestor")
     return target
+
+
+def _outside_owner_tree(target: str, output_dir: str) -> bool:
+    return target.split("/", 1)[0] != output_dir.split("/", 1)[0]
+
+
+def _read_link(path: Path) -> str:
+    with open(path, "rb") as f:
+        return f.read(MAX_LINK_BYTES).decode("utf-8", errors="replace")
 
 
 def _in_chain(target: str, chain: frozenset[str]) -> bool:
@@ -116,7 +132,10 @@ class FilesystemStager:
         return count
 
     def _expand_link(self, link: Path, target_root: Path, output: str, chain) -> int:
-        target = _link_target(link.read_text(), output)
+        target = _link_target(_read_link(link), output)
+        if _outside_owner_tree(target, output):
+            self.log(f"not following {link.relative_to(self.storebase)}: {target} is not yours")
+            return 0
         linked = resolve_inside(self.storebase, target)
         if linked.is_file():
             target = str(PurePosixPath(target).parent)
@@ -166,6 +185,9 @@ class ObjectStorageStager:
 
     def _expand_link(self, content: str, target_root: Path, output: str, chain) -> int:
         target = _link_target(content, output)
+        if _outside_owner_tree(target, output):
+            self.log(f"not following a link to {target}: it is not yours")
+            return 0
         if self.storage.ls(target) == [target]:
             target = str(PurePosixPath(target).parent)
         if _in_chain(target, chain):
@@ -243,7 +265,7 @@ def expand_links_in_place(incoming: Path) -> int:
                 continue
             if not (entry.is_file() and entry.name.endswith(LINK_SUFFIX)):
                 continue
-            target = _link_target(entry.read_text(), "")
+            target = _link_target(_read_link(entry), "")
             source = resolve_inside(incoming, target)
             if source.is_file():
                 target = str(PurePosixPath(target).parent)
@@ -264,23 +286,104 @@ def expand_links_in_place(incoming: Path) -> int:
     return removed
 
 
-def list_outputs(output_dir: Path) -> list[str]:
-    """Relative paths of the regular files a plugin produced.
+def is_link_file(name: str) -> bool:
+    return name.lower().endswith(LINK_SUFFIX)
 
-    Symlinks and link files are removed rather than listed: a plugin must not be able to
-    make the backend register or follow a path outside its own output.
+
+def unsafe_name(name: str) -> str | None:
+    """Why an output file or folder name is refused, or None when it is sound."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in name):
+        return "control character in the name"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "name is not UTF-8"
+    if len(name.encode("utf-8")) > 255:
+        return "name longer than 255 bytes"
+    return None
+
+
+def collect_outputs(outgoing: Path, destination: Path) -> list[str]:
+    """Keep what a plugin wrote to ``outgoing`` that may enter storage, then move it to
+    ``destination`` (when that is another folder); returns what was dropped, and why.
+
+    Only regular files and folders with sound names stay: symlinks, link files, devices,
+    fifos and sockets are removed. A file with other hard links is replaced by a copy of
+    its own, so storage never shares an inode with anything a plugin could reach. Moving
+    is idempotent: a collection cut short by a crash is finished by the next one.
     """
+    dropped: list[str] = []
+    if not outgoing.is_dir():
+        return dropped
+
+    def sanitize(folder: Path, relative: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in list(entries):
+                name = f"{relative}{entry.name}"
+                reason = unsafe_name(entry.name)
+                if reason is None and entry.is_symlink():
+                    reason = "symbolic link"
+                elif reason is None and entry.is_file(follow_symlinks=False):
+                    if is_link_file(entry.name):
+                        reason = "link files are written by CUBE only"
+                    elif entry.stat(follow_symlinks=False).st_nlink > 1:
+                        _make_private_copy(Path(entry.path))
+                elif reason is None and not entry.is_dir(follow_symlinks=False):
+                    reason = "not a regular file or folder"
+                if reason is None:
+                    if entry.is_dir(follow_symlinks=False):
+                        sanitize(Path(entry.path), f"{name}/")
+                    continue
+                dropped.append(f"{name!r}: {reason}")
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+
+    sanitize(outgoing, "")
+    if destination.resolve() != outgoing.resolve():
+        _move_tree(outgoing, destination)
+    return dropped
+
+
+def _make_private_copy(path: Path) -> None:
+    partial = path.with_name(f".{path.name}.localcompute-copy")
+    shutil.copyfile(path, partial, follow_symlinks=False)
+    os.replace(partial, path)
+
+
+def _move_tree(source: Path, destination: Path) -> None:
+    """Move every file under ``source`` to the same place under ``destination``.
+
+    ``destination`` is in storage, which no plugin can write, so its folders are trusted;
+    an existing file there is never replaced.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    for root, dirs, files in os.walk(source):
+        target_root = destination / os.path.relpath(root, source)
+        for name in dirs:
+            (target_root / name).mkdir(exist_ok=True)
+        for name in files:
+            path, target = Path(root) / name, target_root / name
+            try:
+                os.link(path, target)
+            except FileExistsError as e:
+                # Linked by a collection that stopped before removing its source.
+                if not os.path.samefile(path, target):
+                    raise StagingError(f"output {target} already exists in storage") from e
+            except OSError:
+                shutil.copy2(path, target)  # storage on another filesystem
+            os.unlink(path)
+
+
+def list_outputs(output_dir: Path) -> list[str]:
+    """Relative paths of the regular files under ``output_dir``; links are never listed."""
     paths: list[str] = []
     for root, dirs, files in os.walk(output_dir):
-        for name in list(dirs):
-            path = Path(root) / name
-            if path.is_symlink():
-                path.unlink()
-                dirs.remove(name)
+        dirs[:] = [name for name in dirs if not (Path(root) / name).is_symlink()]
         for name in files:
             path = Path(root) / name
-            if path.is_symlink() or name.endswith(LINK_SUFFIX):
-                path.unlink()
+            if path.is_symlink() or is_link_file(name) or not path.is_file():
                 continue
             paths.append(os.path.relpath(path, output_dir))
     return sorted(paths)

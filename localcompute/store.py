@@ -46,6 +46,9 @@ class JobRecord:
     stop_reason: str = ""
     output_dir: str = ""
     logs: str = ""
+    # A queued plugin job's launcher spec (JSON) until it starts; it holds only the job's
+    # own identifiers, never credentials.
+    launch_spec: str = ""
 
 
 _COLUMNS = [field.name for field in fields(JobRecord)]
@@ -66,8 +69,11 @@ class JobStore:
             "message TEXT NOT NULL DEFAULT '', started_at TEXT NOT NULL DEFAULT '',"
             "finished_at TEXT NOT NULL DEFAULT '', pid INTEGER, pid_start INTEGER,"
             "stop_reason TEXT NOT NULL DEFAULT '', output_dir TEXT NOT NULL DEFAULT '',"
-            "logs TEXT NOT NULL DEFAULT '')"
+            "logs TEXT NOT NULL DEFAULT '', launch_spec TEXT NOT NULL DEFAULT '')"
         )
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "launch_spec" not in present:  # a data dir from before admission control
+            self._db.execute("ALTER TABLE jobs ADD COLUMN launch_spec TEXT NOT NULL DEFAULT ''")
 
     def get(self, name: str) -> JobRecord | None:
         with self._lock:
@@ -108,6 +114,7 @@ class JobStore:
         if kind is not None:
             query += " AND kind = ?"
             parameters.append(kind)
+        query += " ORDER BY rowid"  # submission order: queued jobs start first come, first served
         with self._lock:
             rows = self._db.execute(query, parameters).fetchall()
         return [JobRecord(*row) for row in rows]

@@ -21,6 +21,7 @@ from pipelines.services.trees import plugin_tree_of
 from plugins.fields import CPUField, MemoryField
 from plugins.models import JOB_COUNTERS, PluginInstance, PluginType
 from plugins.serializers import OmitNullMixin, optional_link
+from storage.keys import LINK_NAME_MESSAGE, is_link_name
 
 
 @extend_schema_field(
@@ -213,6 +214,8 @@ class PipelineSourceFileSerializer(serializers.HyperlinkedModelSerializer):
     def validate(self, attrs: dict) -> dict:
         upload = attrs["fname"]
         filename = get_valid_filename(posixpath.basename(upload.name or "")) or "pipeline"
+        if is_link_name(filename):  # the file is stored under PIPELINES/ by this name
+            raise serializers.ValidationError({"fname": [LINK_NAME_MESSAGE]})
         representation = read_pipeline_source(upload, attrs["type"])
         pipeline = PipelineSerializer(data=representation, context=self.context)
         pipeline.is_valid(raise_exception=True)

@@ -5,12 +5,15 @@ import posixpath
 from django.utils.text import get_valid_filename
 from rest_framework.exceptions import ValidationError
 
+from storage.keys import LINK_NAME_MESSAGE, is_link_name
+
 
 def clean_upload_path(upload_path: str, *, username: str) -> str:
     """Return the storage key for ``upload_path``, or raise ValidationError saying why not.
 
     The key must lie under ``<username>/uploads/`` with no empty, ``.`` or ``..`` segments
-    and no commas (path parameters are comma-separated lists). The file name is made safe.
+    and no commas (path parameters are comma-separated lists). The file name is made safe,
+    and may not be a link file's name.
     """
     prefix = f"{username}/uploads/"
     path = upload_path.strip().strip("/")
@@ -28,4 +31,8 @@ def clean_upload_path(upload_path: str, *, username: str) -> str:
         safe_name = get_valid_filename(basename)
     except Exception as error:  # Django raises SuspiciousFileOperation for '', '.', '..'
         raise ValidationError({"upload_path": ["File name is not valid."]}) from error
+    # Checked on the name that is stored: making it safe drops characters, and so could
+    # turn "x.chris$link" into a link file's name.
+    if is_link_name(safe_name):
+        raise ValidationError({"upload_path": [LINK_NAME_MESSAGE]})
     return f"{directory}/{safe_name}"

@@ -4,6 +4,7 @@ import posixpath
 
 from django.conf import settings
 
+from chrisinstance.services import get_job_id_prefix
 from pfcon_client import PfconClient, PluginJobFields
 from plugins.models import (
     ComputeResource,
@@ -37,7 +38,8 @@ def client_for(compute_resource: ComputeResource) -> PfconClient:
 
 
 def job_id(instance: PluginInstance) -> str:
-    return f"{settings.JOB_ID_PREFIX}{instance.pk}"
+    """The compute service's name for the instance's job: unique to this installation."""
+    return f"{get_job_id_prefix()}{instance.pk}"
 
 
 def sorted_values(instance: PluginInstance) -> list:

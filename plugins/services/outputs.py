@@ -15,10 +15,10 @@ from django.utils import timezone
 from pfcon_client import PfconClient, PfconError
 from plugins.models import ParameterType, PluginInstance, PluginInstanceFile, PluginType
 from storage import StorageError, get_storage
+from storage.keys import is_link_name
 
 logger = logging.getLogger(__name__)
 
-LINK_SUFFIX = ".chrislink"
 # In-network listings may name objects the storage does not show yet.
 LISTING_WAIT_SECONDS = 10
 
@@ -65,7 +65,7 @@ def fetch_outputs(instance: PluginInstance, client: PfconClient, jid: str) -> No
                 with zipfile.ZipFile(zipped) as archive:
                     for info in archive.infolist():
                         name = info.filename
-                        if info.is_dir() or name.endswith(LINK_SUFFIX):
+                        if info.is_dir() or is_link_name(name):
                             continue
                         if not safe_member_name(name):
                             raise RegistrationError("CODE04", f"Unsafe name in output zip: {name}")
@@ -116,8 +116,15 @@ def copy_linked_inputs(instance: PluginInstance) -> None:
     if instance.plugin.meta.type == PluginType.TS:
         pairs.extend(topological_pairs(instance))
     existing = set(storage.ls(output))
+    # Links are not copied: one in the output would let the next job stage whatever it
+    # points at, though the user was only checked for access to the folder holding it.
+    wanted = (
+        (source, target)
+        for source, target in pairs
+        if target not in existing and not is_link_name(source)
+    )
     try:
-        storage.copy_many((source, target) for source, target in pairs if target not in existing)
+        storage.copy_many(wanted)
     except StorageError as error:
         raise RegistrationError("CODE09", f"Copying linked inputs failed: {error}") from error
 
@@ -151,7 +158,7 @@ def register_output_files(instance: PluginInstance) -> int:
         listing = get_storage().ls_with_sizes(instance.output_path)
     except StorageError as error:
         raise RegistrationError("CODE06", f"Listing the outputs failed: {error}") from error
-    files = [(key, size) for key, size in listing if not key.endswith(LINK_SUFFIX)]
+    files = [(key, size) for key, size in listing if not is_link_name(key)]
     insert_files(files, plugin_inst_id=instance.pk, feed_id=instance.feed_id)
     return sum(size for _key, size in files)
 

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import attach_stack_log, live_stack  # noqa: F401  (shared stack)
+from tests.e2e.stack import (  # noqa: F401  (shared stack)
+    attach_stack_log,
+    live_compute_credentials,
+    live_stack,
+    live_stack_details,
+)
 from tests.e2e.tools import tool_venv
 
 

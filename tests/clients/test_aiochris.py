@@ -127,7 +127,7 @@ def test_aiochris_full_user_flow_from_sign_up_to_deleting_an_instance(live_stack
 
 
 @pytest.mark.filterwarnings("ignore:Deprecated attribute:DeprecationWarning")
-def test_aiochris_admin_adds_a_plugin_and_a_compute_resource(live_stack):
+def test_aiochris_admin_adds_a_plugin_and_a_compute_resource(live_stack, live_compute_credentials):
     source = plain_json(f"{live_stack}plugins/search/", name_exact="pl-simpledsapp")["results"][0]
     parameters = plain_json(source["parameters"], limit=100)["results"]
     descriptor = {key: value for key, value in source.items() if isinstance(value, str | int)}
@@ -167,8 +167,8 @@ def test_aiochris_admin_adds_a_plugin_and_a_compute_resource(live_stack):
             compute = await admin.create_compute_resource(
                 name=compute_name,
                 compute_url=host["compute_url"],
-                compute_user="pfcon",
-                compute_password="pfcon1234",
+                compute_user=live_compute_credentials[0],
+                compute_password=live_compute_credentials[1],
                 description="added by aiochris",
             )
             computes = [c.name for c in await admin.get_all_compute_resources()]

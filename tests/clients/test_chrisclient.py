@@ -142,7 +142,9 @@ def test_chrisclient_reads_plugins_and_their_parameters(live_stack):
         client.get_plugin_parameters(999999)
 
 
-def test_chrisclient_admin_uploads_a_plugin_and_sets_its_compute_resources(live_stack):
+def test_chrisclient_admin_uploads_a_plugin_and_sets_its_compute_resources(
+    live_stack, live_compute_credentials
+):
     client = chris_client(live_stack)
     source = client.get_plugins({"name_exact": "pl-simplefsapp"})["data"][0]
     parameters = client.get_plugin_parameters(source["id"], {"limit": 100})["data"]
@@ -166,8 +168,8 @@ def test_chrisclient_admin_uploads_a_plugin_and_sets_its_compute_resources(live_
         json={
             "name": "cc-second",
             "compute_url": host["compute_url"],
-            "compute_user": "pfcon",
-            "compute_password": "pfcon1234",
+            "compute_user": live_compute_credentials[0],
+            "compute_password": live_compute_credentials[1],
             "description": "second compute for python-chrisclient",
         },
         auth=("chris", "chris1234"),

@@ -331,6 +331,13 @@ class _SharedEmbeddedStack:
 shared_embedded_stack = _SharedEmbeddedStack()
 
 
+def compute_credentials(var_dir: Path) -> tuple[str, str]:
+    """The localcompute user and password a launcher created in var_dir/localcompute.env."""
+    lines = (var_dir / "localcompute.env").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in lines)
+    return values["LOCALCOMPUTE_USER"], values["LOCALCOMPUTE_PASSWORD"]
+
+
 def attach_stack_log(item: pytest.Item, report: pytest.TestReport) -> None:
     """Add the tail of the shared stack's log to the report of a failed test that used it."""
     stack = shared_embedded_stack.stack
@@ -349,3 +356,16 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield stack.url
     finally:
         shared_embedded_stack.release()
+
+
+@pytest.fixture(scope="session")
+def live_stack_details(live_stack: str) -> Stack:
+    """The session's embedded stack itself: its var dir, environment and log."""
+    assert shared_embedded_stack.stack is not None
+    return shared_embedded_stack.stack
+
+
+@pytest.fixture(scope="session")
+def live_compute_credentials(live_stack_details: Stack) -> tuple[str, str]:
+    """(user, password) of the session stack's localcompute, random per var dir."""
+    return compute_credentials(live_stack_details.var_dir)

@@ -1,6 +1,7 @@
 """Helpers for the localcompute tests: a server wrapper and request builders."""
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -16,8 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = REPO_ROOT / "utils" / "scripts" / "install_builtin_plugins.sh"
 HELPER_SOURCE = Path(__file__).with_name("testhelper.py")
 HELPER_IMAGE = "local/pl-testhelper:1.0"
-USER, PASSWORD = "pfcon", "pfcon1234"
-SECRET_KEY = "test-secret-key-for-localcompute"
+# What localcompute used before credentials became mandatory; it must open nothing now.
+OLD_DEFAULT_SECRET_KEY = "localcompute-dev-secret-key-change-me"
 # Present in the server's environment; it must never reach a plugin.
 SERVER_SECRET = "server-only-secret-value"
 TERMINAL = ("finishedSuccessfully", "finishedWithError", "undefined")
@@ -29,8 +30,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def random_credentials() -> dict[str, str]:
+    """LOCALCOMPUTE_USER/_PASSWORD/_SECRET_KEY, fresh for each server, as the launchers do."""
+    return {
+        "LOCALCOMPUTE_USER": f"test-{secrets.token_hex(4)}",
+        "LOCALCOMPUTE_PASSWORD": secrets.token_urlsafe(24),
+        "LOCALCOMPUTE_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+
+
 class LocalCompute:
-    """One localcompute process with its own storage root and data dir."""
+    """One localcompute process with its own storage root, data dir and random credentials."""
 
     def __init__(self, root: Path, catalogue: Path, mode: str, extra_env: dict[str, str]):
         self.root = root
@@ -49,13 +59,25 @@ class LocalCompute:
             "LOCALCOMPUTE_DATA_DIR": str(self.data_dir),
             "LOCALCOMPUTE_PLUGINS": str(catalogue),
             "LOCALCOMPUTE_KILL_GRACE_SECONDS": "2",
-            "SECRET_KEY": SECRET_KEY,
+            **random_credentials(),
             "LOCALCOMPUTE_TEST_SECRET": SERVER_SECRET,
             **extra_env,
         }
         self.process: subprocess.Popen | None = None
         self._token: str | None = None
         self.log_path = root / "server.log"
+
+    @property
+    def user(self) -> str:
+        return self.env["LOCALCOMPUTE_USER"]
+
+    @property
+    def password(self) -> str:
+        return self.env["LOCALCOMPUTE_PASSWORD"]
+
+    @property
+    def secret_key(self) -> str:
+        return self.env["LOCALCOMPUTE_SECRET_KEY"]
 
     def start(self) -> "LocalCompute":
         self.storebase.mkdir(parents=True, exist_ok=True)
@@ -101,7 +123,7 @@ class LocalCompute:
         if self._token is None:
             response = requests.post(
                 self.url + "auth-token/",
-                json={"pfcon_user": USER, "pfcon_password": PASSWORD},
+                json={"pfcon_user": self.user, "pfcon_password": self.password},
                 timeout=10,
             )
             response.raise_for_status()
@@ -219,3 +241,30 @@ def wait_for_file(path: Path, timeout: float = 15) -> Path:
 
 def clean_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def job_processes(jid: str) -> dict[str, list[int]]:
+    """Host pids of a job's live processes, by role ("sandbox", "plugin", "grandchild").
+
+    Inside its sandbox a plugin sees only its own pid namespace, so what it could report
+    is useless here; every process of the job carries ``CHRIS_JID=<jid>`` instead.
+    """
+    marker = f"CHRIS_JID={jid}".encode()
+    found: dict[str, list[int]] = {"sandbox": [], "plugin": [], "grandchild": []}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or process_gone(int(entry)):
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if marker not in environ:
+            continue
+        if argv[0].endswith(b"bwrap"):
+            found["sandbox"].append(int(entry))
+        elif any(b"time.sleep" in arg for arg in argv):
+            found["grandchild"].append(int(entry))
+        else:
+            found["plugin"].append(int(entry))
+    return found

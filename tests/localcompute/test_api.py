@@ -6,7 +6,7 @@ import jwt
 import pytest
 import requests
 
-from tests.localcompute.support import SECRET_KEY, helper_form, plugin_form
+from tests.localcompute.support import OLD_DEFAULT_SECRET_KEY, helper_form, plugin_form
 
 
 def test_health_needs_no_token(fslink):
@@ -18,20 +18,32 @@ def test_health_needs_no_token(fslink):
 def test_auth_token_issues_a_two_day_hs256_jwt(fslink):
     response = requests.post(
         fslink.url + "auth-token/",
-        json={"pfcon_user": "pfcon", "pfcon_password": "pfcon1234"},
+        json={"pfcon_user": fslink.user, "pfcon_password": fslink.password},
         timeout=5,
     )
     assert response.status_code == 200
-    claims = jwt.decode(response.json()["token"], SECRET_KEY, algorithms=["HS256"])
-    assert claims["pfcon_user"] == "pfcon"
+    claims = jwt.decode(response.json()["token"], fslink.secret_key, algorithms=["HS256"])
+    assert claims["pfcon_user"] == fslink.user
     lifetime = datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC)
     assert timedelta(days=2) - timedelta(minutes=1) < lifetime <= timedelta(days=2)
 
 
-def test_auth_token_refuses_bad_credentials(fslink):
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        lambda server: (server.user, "wrong"),
+        lambda server: ("pfcon", server.password),
+        # The built-in defaults of old: nothing may accept them any more.
+        lambda server: ("pfcon", "pfcon1234"),
+        lambda server: (server.user, "pfcon1234"),
+    ],
+    ids=["wrong-password", "wrong-user", "old-defaults", "old-default-password"],
+)
+def test_auth_token_refuses_bad_credentials(fslink, credentials):
+    user, password = credentials(fslink)
     response = requests.post(
         fslink.url + "auth-token/",
-        json={"pfcon_user": "pfcon", "pfcon_password": "wrong"},
+        json={"pfcon_user": user, "pfcon_password": password},
         timeout=5,
     )
     assert response.status_code == 400
@@ -44,29 +56,38 @@ def test_auth_token_reports_missing_fields(fslink):
     assert set(response.json()["message"]) == {"pfcon_password"}
 
 
-def _expired_token() -> str:
-    past = datetime.now(UTC) - timedelta(minutes=5)
-    return jwt.encode({"pfcon_user": "pfcon", "exp": past}, SECRET_KEY, "HS256")
+def _token(server, *, key: str | None = None, lifetime: timedelta = timedelta(hours=1)) -> str:
+    """A token for the server's user, signed with its key unless another is given."""
+    claims = {"pfcon_user": server.user, "exp": datetime.now(UTC) + lifetime}
+    return jwt.encode(claims, key or server.secret_key, "HS256")
 
 
 @pytest.mark.parametrize(
     ("header", "message"),
     [
         (None, "Missing authorization header."),
-        ("Token abc", "Invalid authorization header."),
-        ("Bearer not-a-jwt", "Invalid authorization token."),
+        (lambda server: "Token abc", "Invalid authorization header."),
+        (lambda server: "Bearer not-a-jwt", "Invalid authorization token."),
         (
-            "Bearer "
-            + jwt.encode(
-                {"pfcon_user": "pfcon"}, "another-key-entirely-of-at-least-32-bytes", "HS256"
+            lambda server: (
+                "Bearer " + _token(server, key="another-key-entirely-of-at-least-32-bytes")
             ),
             "Invalid authorization token.",
         ),
-        ("Bearer " + _expired_token(), "Expired authorization token."),
+        # Forged with the key localcompute had built in before credentials became mandatory.
+        (
+            lambda server: "Bearer " + _token(server, key=OLD_DEFAULT_SECRET_KEY),
+            "Invalid authorization token.",
+        ),
+        (
+            lambda server: "Bearer " + _token(server, lifetime=-timedelta(minutes=5)),
+            "Expired authorization token.",
+        ),
     ],
+    ids=["missing", "not-bearer", "not-a-jwt", "other-key", "old-default-key", "expired"],
 )
 def test_requests_without_a_valid_token_get_401(fslink, header, message):
-    headers = {"Authorization": header} if header else {}
+    headers = {"Authorization": header(fslink)} if header else {}
     for method, path in [
         ("GET", "pluginjobs/"),
         ("POST", "copyjobs/"),
@@ -77,6 +98,16 @@ def test_requests_without_a_valid_token_get_401(fslink, header, message):
         response = requests.request(method, fslink.url + path, headers=headers, timeout=5)
         assert response.status_code == 401, (method, path)
         assert response.json() == {"message": message}
+
+
+def test_a_token_signed_with_the_servers_own_key_is_accepted(fslink):
+    # The counterpart of the forged tokens above: same claims, the right key.
+    response = requests.get(
+        fslink.url + "pluginjobs/",
+        headers={"Authorization": "Bearer " + _token(fslink)},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize("collection", ["copyjobs", "pluginjobs", "uploadjobs", "deletejobs"])

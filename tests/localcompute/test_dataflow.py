@@ -5,7 +5,7 @@ import zipfile
 
 from pfconclient.client import Client, JobType
 
-from tests.localcompute.support import PASSWORD, USER, helper_form, plugin_form
+from tests.localcompute.support import helper_form, plugin_form
 
 
 def _write(storebase, path: str, content: str) -> None:
@@ -30,7 +30,7 @@ def test_pfconclient_drives_dircopy_through_the_fslink_flow(fslink):
     _write(fslink.storebase, "home/alice/uploads/study/series/b.dcm", "b")
     output_dir = "home/alice/feeds/feed_1/pl-dircopy_1/data"
     jid = "chris-jid-pfconclient"
-    token = Client.get_auth_token(fslink.url + "auth-token/", USER, PASSWORD)
+    token = Client.get_auth_token(fslink.url + "auth-token/", fslink.user, fslink.password)
     client = Client(fslink.url, token)
     client.initial_wait = 0.1
 
@@ -75,8 +75,9 @@ def test_pfconclient_drives_dircopy_through_the_fslink_flow(fslink):
     assert submitted["compute"]["logs"] == ""
     assert client.poll_job_status(JobType.PLUGIN, jid) == "finishedSuccessfully"
     status = client.get_job_status(JobType.PLUGIN, jid)["compute"]
-    assert f"dir: {incoming}" in status["logs"]
-    assert status["cmd"].endswith(f"--dir {incoming} {fslink.storebase / output_dir}")
+    # The plugin sees its folders where a pfcon container would, never server paths.
+    assert "dir: /share/incoming" in status["logs"]
+    assert status["cmd"].endswith("--dir /share/incoming /share/outgoing")
 
     listing = client.get_plugin_job_json_data(jid, output_dir)
     assert listing == {"job_output_path": output_dir, "rel_file_paths": []}
@@ -264,7 +265,9 @@ def test_zipfile_mode_with_pfconclient(zipfile_server, tmp_path):
     source = tmp_path / "inputs"
     (source / "deep").mkdir(parents=True)
     (source / "deep" / "c.txt").write_text("c")
-    client = Client(server.url, Client.get_auth_token(server.url + "auth-token/", USER, PASSWORD))
+    client = Client(
+        server.url, Client.get_auth_token(server.url + "auth-token/", server.user, server.password)
+    )
     client.initial_wait = 0.1
     jid = "chris-jid-zip-client"
     form = _simpledsapp_form(jid, "p_")

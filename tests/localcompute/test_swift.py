@@ -9,7 +9,7 @@ import pytest
 import requests
 from pfconclient.client import Client, JobType
 
-from tests.localcompute.support import PASSWORD, USER, plugin_form
+from tests.localcompute.support import plugin_form
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +81,9 @@ def test_swift_mode_copy_plugin_upload_delete(localcompute_factory, swift_contai
     assert info["requires_upload_job"] is True
     assert info["swift_auth_url"] == SWIFT_AUTH_URL
 
-    client = Client(server.url, Client.get_auth_token(server.url + "auth-token/", USER, PASSWORD))
+    client = Client(
+        server.url, Client.get_auth_token(server.url + "auth-token/", server.user, server.password)
+    )
     client.initial_wait = 0.1
     jid = "chris-jid-swift"
     parent = "home/alice/feeds/feed_1/pl-dircopy_1/data"

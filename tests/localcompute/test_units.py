@@ -7,7 +7,12 @@ import pytest
 
 from localcompute import staging
 from localcompute.catalogue import Catalogue, normalize_image
-from localcompute.config import ConfigError, Settings
+from localcompute.config import (
+    CREDENTIAL_VARIABLES,
+    MIN_SECRET_LENGTH,
+    ConfigError,
+    Settings,
+)
 from localcompute.jobs import ApiError, parse_env
 from localcompute.runner import localize_path_args, tail_lines
 
@@ -93,29 +98,44 @@ def test_missing_catalogue_means_nothing_is_installed(tmp_path):
     assert Catalogue(tmp_path / "nope.json").find("fnndsc/pl-a:1") is None
 
 
-@pytest.mark.parametrize("raw", ["", "/", "a/../b", "..", "a/\x00"])
+@pytest.mark.parametrize("raw", ["", "/", "/home/alice", "a/../b", "..", "a/\x00"])
 def test_storage_path_rejects(raw):
     with pytest.raises(staging.StagingError):
         staging.storage_path(raw)
 
 
 def test_storage_path_normalizes_slashes():
-    assert staging.storage_path("/home//alice/./x/") == "home/alice/x"
+    assert staging.storage_path("home//alice/./x/") == "home/alice/x"
 
 
 def test_filesystem_stager_survives_link_cycles(tmp_path):
     storebase = tmp_path / "store"
-    (storebase / "a").mkdir(parents=True)
-    (storebase / "b").mkdir()
-    (storebase / "a" / "f.txt").write_text("f")
-    (storebase / "a" / "to_b.chrislink").write_text("b")
-    (storebase / "b" / "to_a.chrislink").write_text("a")
+    (storebase / "alice" / "a").mkdir(parents=True)
+    (storebase / "alice" / "b").mkdir()
+    (storebase / "alice" / "a" / "f.txt").write_text("f")
+    (storebase / "alice" / "a" / "to_b.chrislink").write_text("alice/b")
+    (storebase / "alice" / "b" / "to_a.chrislink").write_text("alice/a")
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     stager = staging.FilesystemStager(storebase, hardlink=True, log=lambda line: None)
-    assert stager.stage(["a"], incoming, "out/data") == 1
+    assert stager.stage(["alice/a"], incoming, "alice/feed_1/data") == 1
     assert (incoming / "f.txt").exists()
-    assert (incoming / "b").is_dir()
+    assert (incoming / "alice_b").is_dir()
+
+
+def test_filesystem_stager_follows_no_link_into_another_users_tree(tmp_path):
+    storebase = tmp_path / "store"
+    (storebase / "alice" / "lnk").mkdir(parents=True)
+    (storebase / "alice" / "lnk" / "x.chrislink").write_text("bob/uploads")
+    (storebase / "bob" / "uploads").mkdir(parents=True)
+    (storebase / "bob" / "uploads" / "secret.txt").write_text("bob's")
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    lines: list[str] = []
+    stager = staging.FilesystemStager(storebase, hardlink=True, log=lines.append)
+    assert stager.stage(["alice/lnk"], incoming, "alice/feed_1/data") == 0
+    assert list(incoming.rglob("*")) == []
+    assert "bob/uploads is not yours" in lines[0]
 
 
 def test_filesystem_stager_refuses_symlinks_out_of_the_store(tmp_path):
@@ -128,23 +148,66 @@ def test_filesystem_stager_refuses_symlinks_out_of_the_store(tmp_path):
         )
 
 
+CREDENTIALS = {
+    "LOCALCOMPUTE_USER": "cube-unit",
+    "LOCALCOMPUTE_PASSWORD": "p" * MIN_SECRET_LENGTH,
+    "LOCALCOMPUTE_SECRET_KEY": "k" * MIN_SECRET_LENGTH,
+}
+
+
 def test_settings_reject_unknown_storage_modes():
-    with pytest.raises(ConfigError):
-        Settings.from_env({"STORAGE_ENV": "s3"})
-    with pytest.raises(ConfigError):
-        Settings.from_env({"STORAGE_ENV": "swift"})
+    with pytest.raises(ConfigError, match="STORAGE_ENV"):
+        Settings.from_env({**CREDENTIALS, "STORAGE_ENV": "s3"})
+    with pytest.raises(ConfigError, match="swift mode needs"):
+        Settings.from_env({**CREDENTIALS, "STORAGE_ENV": "swift"})
 
 
 def test_settings_defaults():
-    settings = Settings.from_env({})
+    settings = Settings.from_env(CREDENTIALS)
     assert (settings.host, settings.port, settings.storage_env) == ("127.0.0.1", 30005, "fslink")
-    assert (settings.user, settings.password) == ("pfcon", "pfcon1234")
+    assert (settings.user, settings.password, settings.secret_key) == (
+        "cube-unit",
+        "p" * MIN_SECRET_LENGTH,
+        "k" * MIN_SECRET_LENGTH,
+    )
     assert settings.requires_copy_job and not settings.requires_upload_job
 
 
+@pytest.mark.parametrize("missing", CREDENTIAL_VARIABLES)
+def test_settings_refuse_to_start_without_each_credential(missing):
+    for absent in (
+        {k: v for k, v in CREDENTIALS.items() if k != missing},
+        {**CREDENTIALS, missing: ""},
+    ):
+        with pytest.raises(ConfigError, match=f"{missing} must be set"):
+            Settings.from_env(absent)
+
+
+def test_settings_have_no_built_in_credentials():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({})
+    assert str(error.value).startswith(", ".join(CREDENTIAL_VARIABLES) + " must be set")
+    # The names localcompute read before (pfcon's own) no longer count.
+    with pytest.raises(ConfigError, match="must be set"):
+        Settings.from_env(
+            {"PFCON_USER": "pfcon", "PFCON_PASSWORD": "pfcon1234" * 2, "SECRET_KEY": "k" * 32}
+        )
+
+
+@pytest.mark.parametrize("name", ["LOCALCOMPUTE_PASSWORD", "LOCALCOMPUTE_SECRET_KEY"])
+def test_settings_refuse_short_secrets(name):
+    with pytest.raises(ConfigError, match=f"{name} must be at least {MIN_SECRET_LENGTH}"):
+        Settings.from_env({**CREDENTIALS, name: "x" * (MIN_SECRET_LENGTH - 1)})
+    assert Settings.from_env({**CREDENTIALS, name: "x" * MIN_SECRET_LENGTH})
+
+
 def test_settings_stop_jobs_on_exit_is_an_opt_in_boolean():
-    assert Settings.from_env({}).stop_jobs_on_exit is False
-    assert Settings.from_env({"LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "true"}).stop_jobs_on_exit
-    assert not Settings.from_env({"LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "0"}).stop_jobs_on_exit
+    assert Settings.from_env(CREDENTIALS).stop_jobs_on_exit is False
+    assert Settings.from_env(
+        {**CREDENTIALS, "LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "true"}
+    ).stop_jobs_on_exit
+    assert not Settings.from_env(
+        {**CREDENTIALS, "LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "0"}
+    ).stop_jobs_on_exit
     with pytest.raises(ConfigError):
-        Settings.from_env({"LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "maybe"})
+        Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "maybe"})

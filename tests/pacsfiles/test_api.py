@@ -1,8 +1,10 @@
 import io
+import json
 
 import pytest
 
 from pacsfiles.models import PACS, PACSFile
+from storage.keys import LINK_NAME_MESSAGE
 from tests.conftest import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,20 @@ def test_pacs_filters(client, storage):
     assert ids("SeriesDescription=axial") == [a.pk]
     assert ids("pacs_identifier=other") == [c.pk]
     assert client.get("/api/v1/pacsfiles/search/?PatientAge=old").status_code == 400
+
+
+@pytest.mark.parametrize("name", ["0002.chrislink", "0002.ChrisLink"])
+def test_a_link_file_is_never_registered(superuser_client, client, storage, name):
+    path = f"SERVICES/PACS/orthanc/1449c1d-anonymized-20090101/brain/{name}"
+    storage.put(path, io.BytesIO(b"home/alice/uploads"))
+    assert client.post("/api/v1/pacsfiles/", body(path=path), format="json").status_code == 403
+    response = superuser_client.post("/api/v1/pacsfiles/", body(path=path), format="json")
+    assert response.status_code == 400
+    assert json.loads(response.json()["collection"]["error"]["message"]) == {
+        "path": [LINK_NAME_MESSAGE]
+    }
+    response = superuser_client.post(
+        "/api/v1/pacsfiles/", body(path=path), format="json", HTTP_ACCEPT="application/json"
+    )
+    assert response.json() == {"path": [LINK_NAME_MESSAGE]}
+    assert PACSFile.objects.count() == 0

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from pipelines.models import Pipeline, PipelineSourceFile
+from storage.keys import LINK_NAME_MESSAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +156,24 @@ def test_duplicate_source_file_and_anonymous_upload(client, anonymous_client, si
     assert "fname" in error(response)
     assert Pipeline.objects.count() == 1
     assert upload(anonymous_client, second, name="anon.yml").status_code == 401
+
+
+@pytest.mark.parametrize("name", ["evil.chrislink", "evil.ChrisLink", "evil.chris$link"])
+def test_source_file_with_a_link_file_name_is_refused(
+    client, other_client, storage, simpledsapp, name
+):
+    """The source file is stored by its own name, so it may not be named like a link file."""
+    response = upload(client, YAML, name=name)
+    assert response.status_code == 400, response.content
+    assert json.loads(error(response)) == {"fname": [LINK_NAME_MESSAGE]}
+    data = {"fname": io.BytesIO(YAML), "type": "yaml"}
+    data["fname"].name = name
+    response = other_client.post(
+        "/api/v1/pipelines/sourcefiles/", data, format="multipart", HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"fname": [LINK_NAME_MESSAGE]}
+    assert Pipeline.objects.count() == 0
+    assert PipelineSourceFile.objects.count() == 0
+    assert storage.ls("PIPELINES") == []
+    assert upload(client, YAML, name=f"{name}.yml").status_code == 201

@@ -32,6 +32,55 @@ def test_add_compute_resource_reads_the_services_data_mode():
     assert resource.compute_auth_url == url + "auth-token/"
 
 
+def test_add_compute_resource_updates_the_credentials_of_an_existing_resource():
+    # A kept var dir whose localcompute.env was regenerated: the new login must replace the
+    # stored one, and the token issued under the old key must not be reused.
+    with FakePfcon() as fake:
+        add_host(fake)
+        ComputeResource.objects.update(compute_auth_token="token-from-the-old-key")
+        fake.USERNAME, fake.PASSWORD = "cube-new", "a-new-random-password"
+        call_command(
+            "add_compute_resource", "host", fake.url,
+            user="cube-new", password="a-new-random-password", stdout=io.StringIO(),
+        )  # fmt: skip
+    resource = ComputeResource.objects.get()
+    assert (resource.compute_user, resource.compute_password) == (
+        "cube-new",
+        "a-new-random-password",
+    )
+    assert resource.compute_auth_token != "token-from-the-old-key"
+
+
+def test_add_compute_resource_refuses_credentials_the_service_rejects():
+    with FakePfcon() as fake, pytest.raises(CommandError, match="Could not reach"):
+        call_command(
+            "add_compute_resource", "host", fake.url, user="pfcon", password="wrong",
+        )  # fmt: skip
+    assert not ComputeResource.objects.exists()
+
+
+def test_setup_compute_registers_host_with_the_configured_credentials(settings, tmp_path):
+    with FakePfcon() as fake:
+        fake.USERNAME, fake.PASSWORD = "cube-launcher", "from-localcompute-env"
+        settings.COMPUTE_RESOURCE_URL = fake.url
+        settings.COMPUTE_USER, settings.COMPUTE_PASSWORD = fake.USERNAME, fake.PASSWORD
+        settings.CUBE_PLUGINS_DIR = str(tmp_path)
+        call_command("setup_compute", stdout=io.StringIO())
+    resource = ComputeResource.objects.get(name="host")
+    assert (resource.compute_user, resource.compute_password) == (
+        "cube-launcher",
+        "from-localcompute-env",
+    )
+
+
+@pytest.mark.parametrize(("user", "password"), [("", ""), ("cube-x", ""), ("", "secret")])
+def test_setup_compute_refuses_missing_credentials(settings, user, password):
+    settings.COMPUTE_USER, settings.COMPUTE_PASSWORD = user, password
+    with pytest.raises(CommandError, match="COMPUTE_USER and COMPUTE_PASSWORD must be set"):
+        call_command("setup_compute")
+    assert not ComputeResource.objects.exists()
+
+
 def test_add_compute_resource_fails_clearly_when_unreachable():
     with pytest.raises(CommandError, match="Could not reach"):
         call_command(

@@ -5,10 +5,13 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
+from chrisinstance.models import ChrisInstance
+from chrisinstance.services import get_chris_instance
 from cube import celery_app
 from cube.exceptions import InvalidTransition
 from plugins.models import PluginInstance, PluginInstanceFile, Status
 from plugins.services import jobs
+from plugins.services.compute import job_id
 from plugins.services.instances import cancel_plugin_instance, create_plugin_instance
 from plugins.services.lifecycle import set_status
 from tests.plugins.conftest import compute_resource_for
@@ -90,7 +93,7 @@ def test_ds_instance_outputs_and_shell_metacharacters_pass_literally(
     ds = create_plugin_instance(
         simpledsapp, owner=user, data={"previous_id": fs.pk, "prefix": literal, "dummyInt": "7"}
     )
-    pfcon.set_output(f"chris-jid-{ds.pk}", files={"out/le_a.txt": b"abc"})
+    pfcon.set_output(job_id(ds), files={"out/le_a.txt": b"abc"})
     ds = run_to_end(ds)
     assert ds.status == Status.FINISHED_SUCCESSFULLY
     assert ds.output_path == fs.output_path.removesuffix("/data") + f"/pl-simpledsapp_{ds.pk}/data"
@@ -101,6 +104,21 @@ def test_ds_instance_outputs_and_shell_metacharacters_pass_literally(
     assert list(ds.files.values_list("fname", flat=True)) == [f"{ds.output_path}/out/le_a.txt"]
 
 
+def test_job_ids_use_the_installations_stored_prefix(dircopy, simpledsapp, user, storage, pfcon):
+    get_chris_instance()
+    ChrisInstance.objects.update(job_id_prefix="chris-jid-0123abcd-")
+    put_files(storage, "alice/uploads/in", 1)
+    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
+    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    assert job_id(ds) == f"chris-jid-0123abcd-{ds.pk}"
+    run_to_end(ds)
+    jids = {request.form["jid"][0] for request in pfcon.requests_to("POST pluginjobs/")}
+    assert jids == {f"chris-jid-0123abcd-{fs.pk}", f"chris-jid-0123abcd-{ds.pk}"}
+    env = pfcon.requests_to("POST pluginjobs/")[-1].form["env"]
+    assert f"CHRIS_JID=chris-jid-0123abcd-{ds.pk}" in env
+    assert f"CHRIS_PREV_JID=chris-jid-0123abcd-{fs.pk}" in env
+
+
 def test_zip_mode_stores_outputs_from_the_zip(user, storage, zip_pfcon, db):
     from plugins.services.registry import register_plugin
     from tests.plugins.conftest import SIMPLEFSAPP
@@ -109,7 +127,7 @@ def test_zip_mode_stores_outputs_from_the_zip(user, storage, zip_pfcon, db):
     plugin = register_plugin(SIMPLEFSAPP, compute_names=[resource.name])
     put_files(storage, "alice/uploads/data", 2)
     instance = create_plugin_instance(plugin, owner=user, data={"dir": "alice/uploads/data"})
-    zip_pfcon.set_output(f"chris-jid-{instance.pk}", files={"out.txt": b"listing", "sub/x": b"1"})
+    zip_pfcon.set_output(job_id(instance), files={"out.txt": b"listing", "sub/x": b"1"})
     instance = run_to_end(instance)
     assert instance.status == Status.FINISHED_SUCCESSFULLY, instance.summary
     assert b"".join(storage.open(f"{instance.output_path}/out.txt")) == b"listing"
@@ -126,7 +144,7 @@ def test_bad_zip_cancels_with_code04(user, storage, zip_pfcon, db):
     plugin = register_plugin(SIMPLEFSAPP, compute_names=[resource.name])
     put_files(storage, "alice/uploads/data", 1)
     instance = create_plugin_instance(plugin, owner=user, data={"dir": "alice/uploads/data"})
-    zip_pfcon.set_output(f"chris-jid-{instance.pk}", zip_bytes=b"not a zip")
+    zip_pfcon.set_output(job_id(instance), zip_bytes=b"not a zip")
     instance = run_to_end(instance)
     assert (instance.status, instance.error_code) == (Status.CANCELLED, "CODE04")
 
@@ -134,9 +152,7 @@ def test_bad_zip_cancels_with_code04(user, storage, zip_pfcon, db):
 def test_plugin_failure_ends_with_error_and_log_tail(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
     instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
-    pfcon.set_status(
-        f"chris-jid-{instance.pk}", "finishedWithError", logs="x" * 3000 + "Traceback: boom"
-    )
+    pfcon.set_status(job_id(instance), "finishedWithError", logs="x" * 3000 + "Traceback: boom")
     instance = run_to_end(instance)
     assert instance.status == Status.FINISHED_WITH_ERROR
     logs = json.loads(instance.summary)["compute"]["return"]["job_logs"]
@@ -146,7 +162,7 @@ def test_plugin_failure_ends_with_error_and_log_tail(dircopy, user, storage, pfc
 def test_undefined_remote_status_cancels_with_code10(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
     instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
-    pfcon.set_status(f"chris-jid-{instance.pk}", "undefined")
+    pfcon.set_status(job_id(instance), "undefined")
     instance = run_to_end(instance)
     assert (instance.status, instance.error_code) == (Status.CANCELLED, "CODE10")
 
@@ -183,7 +199,7 @@ def test_cancel_running_instance_kills_remote_job_and_active_descendants(
 ):
     put_files(storage, "alice/uploads/in", 1)
     fs = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
-    pfcon.set_status(f"chris-jid-{fs.pk}", "started")
+    pfcon.set_status(job_id(fs), "started")
     jobs.check_plugin_instance(fs, follow=False)
     jobs.check_plugin_instance(PluginInstance.objects.get(pk=fs.pk), follow=False)
     fs.refresh_from_db()
@@ -196,7 +212,7 @@ def test_cancel_running_instance_kills_remote_job_and_active_descendants(
     ds.refresh_from_db()
     assert (fs.status, ds.status) == (Status.CANCELLED, Status.CANCELLED)
     assert pfcon.requests_to("DELETE pluginjobs/*/")
-    assert pfcon.job(f"chris-jid-{fs.pk}").removed
+    assert pfcon.job(job_id(fs)).removed
 
 
 def test_waiting_child_runs_after_parent_finishes(dircopy, simpledsapp, user, storage, pfcon):
@@ -216,7 +232,7 @@ def test_waiting_child_runs_after_parent_finishes(dircopy, simpledsapp, user, st
 def test_child_of_failed_parent_is_cancelled(dircopy, simpledsapp, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
     fs = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
-    pfcon.set_status(f"chris-jid-{fs.pk}", "finishedWithError")
+    pfcon.set_status(job_id(fs), "finishedWithError")
     run_to_end(fs)
     ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
     assert ds.status == Status.CANCELLED
@@ -245,7 +261,7 @@ def test_interrupted_registration_is_recovered(dircopy, user, storage, pfcon, se
     jobs.check_plugin_instance(instance, follow=False)
     jobs.check_plugin_instance(PluginInstance.objects.get(pk=instance.pk), follow=False)
     instance = PluginInstance.objects.get(pk=instance.pk)
-    pfcon.set_status(f"chris-jid-{instance.pk}", "finishedSuccessfully")
+    pfcon.set_status(job_id(instance), "finishedSuccessfully")
     # A worker claimed the registration and died before finishing it.
     assert set_status(instance, Status.REGISTERING_FILES)
     instance = run_to_end(instance)
@@ -318,7 +334,7 @@ def test_ts_instance_copies_filtered_parent_outputs(
     put_files(storage, "alice/uploads/in", 1)
     fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
     ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
-    pfcon.set_output(f"chris-jid-{ds.pk}", files={"a.txt": b"a", "b.csv": b"b"})
+    pfcon.set_output(job_id(ds), files={"a.txt": b"a", "b.csv": b"b"})
     ds = run_to_end(ds)
     ts = create_plugin_instance(
         topologicalcopy,
@@ -357,3 +373,61 @@ def test_register_output_files_uses_one_insert_for_any_number_of_files(dircopy, 
         register_output_files(instance)  # registering again skips what is already there
         assert files.count() == size
     assert counts[0] == counts[1] == 1
+
+
+LINK_OUTPUTS = {
+    "out.txt": b"listing",
+    "a.chrislink": b"bobby/uploads",
+    "sub/b.ChrisLink": b"bobby/uploads",
+    "sub/c.CHRISLINK": b"bobby/uploads",
+}
+
+
+def test_zip_outputs_never_store_or_register_link_files(user, storage, zip_pfcon, db):
+    from plugins.services.registry import register_plugin
+    from tests.plugins.conftest import SIMPLEFSAPP
+
+    resource = compute_resource_for(zip_pfcon, name="remote")
+    plugin = register_plugin(SIMPLEFSAPP, compute_names=[resource.name])
+    put_files(storage, "alice/uploads/data", 1)
+    instance = create_plugin_instance(plugin, owner=user, data={"dir": "alice/uploads/data"})
+    zip_pfcon.set_output(job_id(instance), files=LINK_OUTPUTS)
+    instance = run_to_end(instance)
+    assert instance.status == Status.FINISHED_SUCCESSFULLY, instance.summary
+    assert storage.ls(instance.output_path) == [f"{instance.output_path}/out.txt"]
+    assert list(instance.files.values_list("fname", flat=True)) == [
+        f"{instance.output_path}/out.txt"
+    ]
+
+
+def test_in_network_outputs_never_register_link_files(dircopy, simpledsapp, user, storage, pfcon):
+    put_files(storage, "alice/uploads/in", 1)
+    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
+    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    pfcon.set_output(job_id(ds), files=LINK_OUTPUTS)
+    ds = run_to_end(ds)
+    assert ds.status == Status.FINISHED_SUCCESSFULLY, ds.summary
+    # The fake compute service wrote them all into storage; removing them is its job.
+    assert len(storage.ls(ds.output_path)) == len(LINK_OUTPUTS)
+    assert list(ds.files.values_list("fname", flat=True)) == [f"{ds.output_path}/out.txt"]
+
+
+def test_linked_inputs_are_copied_without_link_files(
+    dircopy, simpledsapp, topologicalcopy, user, storage, pfcon
+):
+    put_files(storage, "alice/uploads/in", 1)
+    storage.put("alice/uploads/in/x.chrislink", io.BytesIO(b"bobby/uploads"))  # not via the API
+    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
+    assert fs.status == Status.FINISHED_SUCCESSFULLY, fs.summary
+    copied = storage.ls(fs.output_path)
+    assert [key.rpartition("/")[2] for key in copied] == ["0000.dcm"]
+    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    pfcon.set_output(job_id(ds), files=LINK_OUTPUTS)
+    ds = run_to_end(ds)
+    assert len(storage.ls(ds.output_path)) == len(LINK_OUTPUTS)
+    ts = create_plugin_instance(
+        topologicalcopy, owner=user, data={"previous_id": ds.pk, "plugininstances": f"{ds.pk}"}
+    )
+    ts = run_to_end(ts)
+    assert ts.status == Status.FINISHED_SUCCESSFULLY, ts.summary
+    assert storage.ls(ts.output_path) == [f"{ts.output_path}/out.txt"]

@@ -1,5 +1,7 @@
 """docker-compose.yml and the Dockerfile describe the production stack (no Docker engine needed)."""
 
+import os
+import re
 import shutil
 import subprocess
 
@@ -10,6 +12,8 @@ from tests.conftest import require_service
 from tests.production.conftest import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+# What .env must define: compose refuses to start without them.
+REQUIRED_SECRETS = ("PFCON_PASSWORD", "PFCON_SECRET_KEY")
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +34,11 @@ def compose_command() -> list[str] | None:
 def test_compose_file_is_valid_for_the_compose_cli():
     command = compose_command()
     require_service("docker compose / docker-compose", command is not None)
+    secrets = {name: f"test-{name.lower()}-value" for name in REQUIRED_SECRETS}
     result = subprocess.run(
         [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
         cwd=REPO_ROOT,
+        env={**os.environ, **secrets},
         capture_output=True,
         text=True,
     )
@@ -69,6 +75,28 @@ def test_pfcon_runs_in_network_on_swift(compose):
     assert env["STORAGE_ENV"] == "swift"
     assert env["SWIFT_CONTAINER_NAME"] == "users"
     assert env["PFCON_USER"] and env["PFCON_PASSWORD"] and env["SECRET_KEY"]
+
+
+def required(value: str) -> str | None:
+    """The variable a compose value demands (``${NAME:?message}``), if it is just that."""
+    match = re.fullmatch(r"\$\{(\w+):\?[^}]+\}", value)
+    return match[1] if match else None
+
+
+def test_pfcon_password_and_key_have_no_default(compose):
+    pfcon = compose["services"]["pfcon"]["environment"]
+    assert required(pfcon["PFCON_PASSWORD"]) == "PFCON_PASSWORD"
+    assert required(pfcon["SECRET_KEY"]) == "PFCON_SECRET_KEY"
+    for name in ("web", "worker", "beat", "migrate"):
+        env = compose["services"][name]["environment"]
+        assert env["COMPUTE_USER"] == pfcon["PFCON_USER"], name
+        assert required(env["COMPUTE_PASSWORD"]) == "PFCON_PASSWORD", name
+    assert "pfcon1234" not in COMPOSE_FILE.read_text()
+
+
+def test_the_compose_env_file_stays_out_of_the_image_and_of_git():
+    assert ".env" in (REPO_ROOT / ".dockerignore").read_text().split()
+    assert ".env" in (REPO_ROOT / ".gitignore").read_text().split()
 
 
 def test_dockerfile_builds_from_python_slim_with_the_pinned_requirements():

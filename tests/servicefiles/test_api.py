@@ -4,6 +4,7 @@ import json
 import pytest
 
 from servicefiles.models import Service, ServiceFile
+from storage.keys import LINK_NAME_MESSAGE
 from tests.conftest import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +137,23 @@ def test_service_filters(client, storage):
     assert ids("service_identifier=Two") == [b.pk]
     assert ids(f"service_id={a.service_id}") == [a.pk]
     assert client.get("/api/v1/servicefiles/search/?service_id=x").status_code == 400
+
+
+@pytest.mark.parametrize("name", ["run1/x.chrislink", "run1/x.ChrisLink", "x.CHRISLINK/"])
+def test_a_link_file_is_never_registered(superuser_client, client, storage, name):
+    """Even one already in storage: it would then be listed and served as an ordinary file."""
+    path = f"SERVICES/MyService/{name}"
+    storage.put(path.rstrip("/"), io.BytesIO(b"home/alice/uploads"))
+    data = {"path": path, "service_name": "MyService"}
+    assert client.post("/api/v1/servicefiles/", data, format="json").status_code == 403
+    response = superuser_client.post("/api/v1/servicefiles/", cj_template(data), content_type=CJ)
+    assert response.status_code == 400
+    assert json.loads(response.json()["collection"]["error"]["message"]) == {
+        "path": [LINK_NAME_MESSAGE]
+    }
+    response = superuser_client.post(
+        "/api/v1/servicefiles/", data, format="json", HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"path": [LINK_NAME_MESSAGE]}
+    assert ServiceFile.objects.count() == 0

@@ -1,8 +1,10 @@
 import hashlib
 import io
+import json
 
 import pytest
 
+from storage.keys import LINK_NAME_MESSAGE
 from tests.conftest import CJ, cj_items, cj_template
 from uploadedfiles.models import UploadedFile
 
@@ -192,3 +194,83 @@ def test_fname_search_is_a_case_sensitive_prefix(client, user):
         UploadedFile.objects.create(owner=user, fname=name, fsize=1)
     response = client.get("/api/v1/uploadedfiles/search/?fname=alice/uploads/a/")
     assert [item["fname"] for item in cj_items(response)] == ["alice/uploads/a/x"]
+
+
+# Link files: the compute service follows a `.chrislink` object to the path written in it,
+# so no user may store one. Case variants and names that only become one once made safe
+# ("x.chris$link" -> "x.chrislink") are refused too.
+LINK_NAMES = [
+    "x.chrislink",
+    "x.ChrisLink",
+    "x.CHRISLINK",
+    "deep/er/x.chrislink",
+    "x.chris$link",
+    "x.chrislink/",
+    ".chrislink",
+]
+
+
+def link_error(response, accept: str) -> dict:
+    if accept == CJ:
+        assert response["Content-Type"].startswith(CJ)
+        return json.loads(response.json()["collection"]["error"]["message"])
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+@pytest.mark.parametrize("accept", [CJ, "application/json"])
+@pytest.mark.parametrize("name", LINK_NAMES)
+def test_upload_of_a_link_file_name_is_refused_and_stores_nothing(
+    client, other_client, storage, name, accept
+):
+    for api_client, home in ((client, "alice"), (other_client, "bobby")):
+        response = upload(
+            api_client, f"{home}/uploads/{name}", b"alice/uploads", HTTP_ACCEPT=accept
+        )
+        assert response.status_code == 400, response.content
+        assert link_error(response, accept) == {"upload_path": [LINK_NAME_MESSAGE]}
+    assert UploadedFile.objects.count() == 0
+    assert storage.ls("") == []
+
+
+def test_upload_into_another_users_space_with_a_link_name_is_refused(client, other_client, storage):
+    assert upload(client, "alice/uploads/data.txt", b"alice's").status_code == 201
+    response = upload(other_client, "alice/uploads/data.txt.chrislink", b"alice/uploads")
+    assert response.status_code == 400
+    assert list(UploadedFile.objects.values_list("fname", flat=True)) == ["alice/uploads/data.txt"]
+    assert storage.ls("") == ["alice/uploads/data.txt"]
+
+
+@pytest.mark.parametrize(
+    "name", ["x.chrislink.txt", "chrislink", "x.chrislinks", "x_chrislink", "x.chrislink/y.txt"]
+)
+def test_names_that_only_contain_chrislink_are_accepted(client, storage, name):
+    response = upload(client, f"alice/uploads/{name}")
+    assert response.status_code == 201, response.content
+    assert storage.exists(f"alice/uploads/{name}")
+
+
+@pytest.mark.parametrize("accept", [CJ, "application/json"])
+@pytest.mark.parametrize("name", LINK_NAMES)
+def test_move_to_a_link_file_name_is_refused_and_changes_nothing(
+    client, other_client, superuser_client, storage, name, accept
+):
+    url = cj_items(upload(client, "alice/uploads/a.txt", b"kept"))[0]["href"]
+    target = {"upload_path": f"alice/uploads/{name}"}
+    for api_client in (client, superuser_client):
+        as_cj = api_client.put(url, cj_template(target), content_type=CJ, HTTP_ACCEPT=accept)
+        as_json = api_client.put(url, target, format="json", HTTP_ACCEPT=accept)
+        for response in (as_cj, as_json):
+            assert response.status_code == 400, response.content
+            assert link_error(response, accept) == {"upload_path": [LINK_NAME_MESSAGE]}
+    # Bobby may not move Alice's file at all; nor may he move his own to a link name.
+    assert other_client.put(url, target, format="json").status_code == 403
+    own = cj_items(upload(other_client, "bobby/uploads/b.txt", b"his"))[0]["href"]
+    response = other_client.put(own, {"upload_path": f"bobby/uploads/{name}"}, format="json")
+    assert response.status_code == 400
+    assert sorted(UploadedFile.objects.values_list("fname", flat=True)) == [
+        "alice/uploads/a.txt",
+        "bobby/uploads/b.txt",
+    ]
+    assert sorted(storage.ls("")) == ["alice/uploads/a.txt", "bobby/uploads/b.txt"]
+    assert b"".join(storage.open("alice/uploads/a.txt")) == b"kept"

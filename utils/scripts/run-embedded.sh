@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the embedded stack (SQLite, filesystem storage, localcompute, a broker-less Celery)
 # in the foreground: web on 127.0.0.1:$CUBE_PORT, worker, beat and localcompute under
-# honcho. Ctrl-C stops them all.
+# honcho. Ctrl-C stops them all. localcompute's login and token key are random per var dir,
+# in $CUBE_VAR_DIR/localcompute.env (see utils/scripts/localcompute_credentials.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -18,6 +19,13 @@ export LOCALCOMPUTE_DATA_DIR="$CUBE_VAR_DIR/localcompute"
 export LOCALCOMPUTE_PLUGINS="$CUBE_PLUGINS_DIR/catalogue.json"
 
 mkdir -p "$STORAGE_ROOT" "$LOCALCOMPUTE_DATA_DIR"
+# localcompute's login and token key: random, created once (mode 0600) and kept across
+# restarts. CUBE's compute resource "host" gets the same user and password (setup_compute).
+.venv/bin/python utils/scripts/localcompute_credentials.py "$CUBE_VAR_DIR"
+set -a
+. "$CUBE_VAR_DIR/localcompute.env"
+set +a
+export COMPUTE_USER="$LOCALCOMPUTE_USER" COMPUTE_PASSWORD="$LOCALCOMPUTE_PASSWORD"
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py bootstrap
 .venv/bin/python manage.py collectstatic --noinput -v0

@@ -22,8 +22,11 @@
 #   CUBE_PLUGINS_DIR [<repo>/var/plugins] (run `make plugins` first)
 #   PG_START_CMD, REDIS_START_CMD: how to start them when down (utils/scripts/ensure-services.sh)
 #
-# The resolved environment is written to $CUBE_VAR_DIR/production.env, so other processes
-# (a manage.py shell, an extra worker) can join the stack with `set -a; . production.env`.
+# The resolved environment is written to $CUBE_VAR_DIR/production.env (mode 0600), so other
+# processes (a manage.py shell, an extra worker) can join the stack with
+# `set -a; . production.env`. localcompute's login and token key are random per var dir, in
+# $CUBE_VAR_DIR/localcompute.env (0600, created by utils/scripts/localcompute_credentials.py
+# on first start, kept afterwards); a second localcompute sources that file too.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -58,6 +61,13 @@ if [[ ! -s $LOCALCOMPUTE_PLUGINS ]]; then
     exit 1
 fi
 mkdir -p "$CUBE_VAR_DIR" "$STOREBASE" "$LOCALCOMPUTE_DATA_DIR"
+# localcompute's login and token key: random, created once (mode 0600) and kept across
+# restarts. CUBE's compute resource "host" gets the same user and password (setup_compute).
+.venv/bin/python utils/scripts/localcompute_credentials.py "$CUBE_VAR_DIR"
+set -a
+. "$CUBE_VAR_DIR/localcompute.env"
+set +a
+export COMPUTE_USER="$LOCALCOMPUTE_USER" COMPUTE_PASSWORD="$LOCALCOMPUTE_PASSWORD"
 
 swift_ready() {
     .venv/bin/python - <<'PY'
@@ -111,16 +121,23 @@ fi
 .venv/bin/python manage.py bootstrap
 .venv/bin/python manage.py collectstatic --noinput -v0
 
+# It holds SWIFT_KEY and DATABASE_URL: written 0600 and moved into place, so an older file's
+# mode does not carry over. The compute credentials stay in localcompute.env alone.
 env_file="$CUBE_VAR_DIR/production.env"
-{
-    echo "# Written by run-production.sh; source with: set -a; . $env_file; set +a"
-    for name in CUBE_VAR_DIR CUBE_PORT LOCALCOMPUTE_PORT DATABASE_URL CELERY_BROKER_URL \
-        CELERY_BROKER_FOLDER STORAGE_BACKEND SWIFT_AUTH_URL SWIFT_USERNAME SWIFT_KEY \
-        SWIFT_CONTAINER_NAME CUBE_PLUGINS_DIR COMPUTE_RESOURCE_URL STORAGE_ENV STOREBASE \
-        LOCALCOMPUTE_DATA_DIR LOCALCOMPUTE_PLUGINS; do
-        printf '%s=%q\n' "$name" "${!name}"
-    done
-} >"$env_file"
+(
+    umask 077
+    {
+        echo "# Written by run-production.sh; source with: set -a; . $env_file; set +a"
+        echo "# localcompute's credentials (COMPUTE_USER/COMPUTE_PASSWORD) are in localcompute.env"
+        for name in CUBE_VAR_DIR CUBE_PORT LOCALCOMPUTE_PORT DATABASE_URL CELERY_BROKER_URL \
+            CELERY_BROKER_FOLDER STORAGE_BACKEND SWIFT_AUTH_URL SWIFT_USERNAME SWIFT_KEY \
+            SWIFT_CONTAINER_NAME CUBE_PLUGINS_DIR COMPUTE_RESOURCE_URL STORAGE_ENV STOREBASE \
+            LOCALCOMPUTE_DATA_DIR LOCALCOMPUTE_PLUGINS; do
+            printf '%s=%q\n' "$name" "${!name}"
+        done
+    } >"$env_file.tmp"
+)
+mv -f "$env_file.tmp" "$env_file"
 
 log "CUBE will serve http://localhost:$CUBE_PORT/api/v1/ (user chris:chris1234)"
 log "PostgreSQL $DATABASE_URL, broker $CELERY_BROKER_URL, Swift $SWIFT_AUTH_URL ($SWIFT_CONTAINER_NAME)"

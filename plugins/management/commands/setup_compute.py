@@ -2,19 +2,26 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
     help = (
-        "Register the compute resource 'host' (COMPUTE_RESOURCE_URL) and the built-in "
-        "plugins' JSON representations found in CUBE_PLUGINS_DIR."
+        "Register or update the compute resource 'host' (COMPUTE_RESOURCE_URL, COMPUTE_USER, "
+        "COMPUTE_PASSWORD) and the built-in plugins' JSON representations found in "
+        "CUBE_PLUGINS_DIR."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--wait", type=float, default=0)
 
     def handle(self, *args, **options):
+        if not (settings.COMPUTE_USER and settings.COMPUTE_PASSWORD):
+            raise CommandError(
+                "COMPUTE_USER and COMPUTE_PASSWORD must be set (the launchers take them from "
+                "$CUBE_VAR_DIR/localcompute.env)"
+            )
+        # An existing "host" is updated, so credentials regenerated for a kept var dir apply.
         call_command(
             "add_compute_resource",
             "host",

@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from chrisinstance.services import get_chris_instance
 from users.services import ensure_superuser
 
 
 class Command(BaseCommand):
-    help = "Create the superuser chris (password from CHRIS_SUPERUSER_PASSWORD) if missing."
+    help = (
+        "Create the superuser chris (password from CHRIS_SUPERUSER_PASSWORD) and the row "
+        "describing this installation, if missing."
+    )
 
     def handle(self, *args, **options):
         user = ensure_superuser(
@@ -14,3 +18,9 @@ class Command(BaseCommand):
             email="chris@babymri.org",
         )
         self.stdout.write(f"superuser {user.username} ready (id {user.pk})")
+        # Made here rather than on first use so the installation's job-id prefix is fixed
+        # before any job runs, and shows in the start-up log.
+        instance = get_chris_instance()
+        self.stdout.write(
+            f"installation {instance.uuid} uses job-id prefix {instance.job_id_prefix}"
+        )
