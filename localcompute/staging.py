@@ -340,10 +340,24 @@ def collect_outputs(outgoing: Path, destination: Path) -> list[str]:
                 else:
                     os.unlink(entry.path)
 
+    moving = destination.resolve() != outgoing.resolve()
+    if moving:
+        _drop_already_moved(outgoing, destination)
     sanitize(outgoing, "")
-    if destination.resolve() != outgoing.resolve():
+    if moving:
         _move_tree(outgoing, destination)
     return dropped
+
+
+def _drop_already_moved(source: Path, destination: Path) -> None:
+    """Forget files an interrupted collection linked into place but did not yet remove;
+    their extra link would otherwise look like a hard link made by the plugin."""
+    for root, _dirs, files in os.walk(source):
+        for name in files:
+            path = Path(root) / name
+            target = destination / path.relative_to(source)
+            if not path.is_symlink() and target.is_file() and os.path.samefile(path, target):
+                path.unlink()
 
 
 def _make_private_copy(path: Path) -> None:
@@ -368,9 +382,7 @@ def _move_tree(source: Path, destination: Path) -> None:
             try:
                 os.link(path, target)
             except FileExistsError as e:
-                # Linked by a collection that stopped before removing its source.
-                if not os.path.samefile(path, target):
-                    raise StagingError(f"output {target} already exists in storage") from e
+                raise StagingError(f"output {target} already exists in storage") from e
             except OSError:
                 shutil.copy2(path, target)  # storage on another filesystem
             os.unlink(path)
