@@ -25,7 +25,7 @@ COPY . .
 # The descriptors come from the plugins' own --json output, so install them once, describe
 # them, and drop the venv: pfcon runs the real images (fnndsc/<name>:<version>).
 RUN utils/scripts/install_builtin_plugins.sh /tmp/plugins-venv "$CUBE_PLUGINS_DIR" \
-    && rm -rf /tmp/plugins-venv builtin_plugins/*/build builtin_plugins/*/*.egg-info
+    && rm -rf /tmp/plugins-venv /tmp/plugins-venv-* builtin_plugins/*/build builtin_plugins/*/*.egg-info
 
 RUN useradd --system --home-dir "$CUBE_VAR_DIR" --create-home --uid 1001 cube \
     && python manage.py collectstatic --noinput -v0 \

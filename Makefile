@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-integration lint format plugins sandbox stack stack-stop bench clean
+.PHONY: run test test-integration lint format plugins sandbox browser stack stack-stop bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ sandbox:
 run: $(STAMP) plugins sandbox
 	utils/scripts/run-embedded.sh
 
-test: $(STAMP) sandbox
+# The real-browser tests (tests/browser) drive Debian's chromium: installed here when missing.
+browser:
+	utils/scripts/ensure-chromium.sh
+
+test: $(STAMP) sandbox browser
 	$(BIN)/pytest -q
 
 test-integration: $(STAMP) sandbox
@@ -32,6 +36,7 @@ test-integration: $(STAMP) sandbox
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,34 +1,33 @@
 """Staff operations on plugins and compute resources that the public API does not offer."""
 
-import json
 import logging
-import urllib.error
-import urllib.request
 
 from django.db import transaction
 from django.db.models import Count
 from rest_framework.exceptions import ValidationError
 
+from adminapi import store
 from plugins.models import ComputeResource, Plugin
 
 logger = logging.getLogger(__name__)
 
-STORE_TIMEOUT_SECONDS = 30
-
 
 def fetch_store_descriptor(url: str) -> dict:
-    """Download a plugin's JSON description from a plugin store URL."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    """A plugin's JSON description from its URL in a ChRIS store (…/api/v1/plugins/<id>/)."""
     try:
-        with urllib.request.urlopen(request, timeout=STORE_TIMEOUT_SECONDS) as response:
-            descriptor = json.load(response)
-    except (OSError, ValueError) as error:
+        return store.plugin_at(url)
+    except store.StoreError as error:
         raise ValidationError(
             {"plugin_store_url": [f"Could not get a plugin description from {url}: {error}"]}
         ) from error
-    if not isinstance(descriptor, dict):
-        raise ValidationError({"plugin_store_url": ["The store did not answer a JSON object."]})
-    return descriptor
+
+
+def find_store_descriptor(store_url: str, *, name: str, version: str = "") -> dict:
+    """A plugin's JSON description from a ChRIS store's API, by name and version."""
+    try:
+        return store.find_plugin(store_url, name, version)
+    except store.StoreError as error:
+        raise ValidationError({"store_url": [str(error)]}) from error
 
 
 def set_plugin_compute_resources(plugin: Plugin, *, compute_names: list[str]) -> Plugin:

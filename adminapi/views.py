@@ -1,20 +1,16 @@
 from rest_framework import generics, permissions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from adminapi import services
 from adminapi.serializers import ComputeResourceAdminSerializer, PluginAdminSerializer
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
 from plugins.models import ComputeResource, Plugin
 from plugins.services.registry import register_plugin, save_compute_resource
 
-ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
 PLUGINS = Plugin.objects.select_related("meta")
 
 
 class StaffView(CollectionJsonMixin):
     permission_classes = (permissions.IsAdminUser,)
-    parser_classes = ALL_PARSERS
 
 
 class PluginAdminList(StaffView, generics.ListCreateAPIView):

@@ -23,6 +23,12 @@ class ChrisInstance(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, editable=False)
     job_id_prefix = models.CharField(max_length=100, default=new_job_id_prefix, editable=False)
     description = models.CharField(max_length=600, blank=True)
+    # When this installation wrote its uuid into its storage (services.bind_storage).
+    storage_bound = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "ChRIS instance"
+        verbose_name_plural = "ChRIS instance"
 
     def __str__(self) -> str:
         return self.name

@@ -1,8 +1,19 @@
+import io
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from chrisinstance.models import ChrisInstance
+from cube.storage import get_storage
+from storage import ObjectNotFound
 
 SINGLETON_ID = 1
+# The object at the storage root that names the installation the storage belongs to.
+INSTALLATION_MARKER = ".cube-installation"
+
+
+class InstallationMismatch(Exception):
+    """The database and the storage belong to different installations."""
 
 
 def get_chris_instance() -> ChrisInstance:
@@ -31,3 +42,36 @@ def get_job_id_prefix() -> str:
         .first()
     )
     return prefix if prefix is not None else get_chris_instance().job_id_prefix
+
+
+def bind_storage() -> ChrisInstance:
+    """Make sure the storage is this database's, marking it on the installation's first start.
+
+    A database kept while its storage was wiped, or pointed at another installation's
+    storage, would name files that are not there and refuse uploads of files that are: it
+    must not start. The storage holds the installation's uuid, and the database remembers
+    that it wrote it.
+    """
+    instance = get_chris_instance()
+    storage = get_storage()
+    expected = str(instance.uuid)
+    try:
+        found = b"".join(storage.open(INSTALLATION_MARKER)).decode(errors="replace").strip()
+    except ObjectNotFound:
+        found = None
+    if found == expected:
+        return instance
+    if found is not None:
+        raise InstallationMismatch(
+            f"the storage belongs to installation {found}, the database to {expected}: "
+            "point CUBE at the database and storage of one installation"
+        )
+    if instance.storage_bound is not None:
+        raise InstallationMismatch(
+            f"the storage of installation {expected} has lost its marker (wiped, or another "
+            "storage): restore it, or start a fresh installation with a new database"
+        )
+    storage.put(INSTALLATION_MARKER, io.BytesIO(f"{expected}\n".encode()))
+    ChrisInstance.objects.filter(pk=instance.pk).update(storage_bound=timezone.now())
+    instance.refresh_from_db()
+    return instance

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -32,7 +33,26 @@ class LinkField(serializers.Field):
         if isinstance(target, str):
             return request.build_absolute_uri(target) if request else target
         view_name, view_kwargs = target
-        return reverse(view_name, kwargs=view_kwargs, request=request)
+        return reverse_any_name(view_name, view_kwargs, request)
+
+
+def reverse_any_name(view_name: str, kwargs: dict, request) -> str:
+    """``reverse``, also for names that a route's converter can't match.
+
+    A file may be named with a newline (plugins write any name), which no route matches:
+    the link then carries it percent-encoded twice, so that it still resolves (download
+    routes read only the id from it).
+    """
+    try:
+        return reverse(view_name, kwargs=kwargs, request=request)
+    except NoReverseMatch:
+        if not any(isinstance(value, str) and "\n" in value for value in kwargs.values()):
+            raise
+    escaped = {
+        name: value.replace("\n", "%0A") if isinstance(value, str) else value
+        for name, value in kwargs.items()
+    }
+    return reverse(view_name, kwargs=escaped, request=request)
 
 
 def is_link(field: serializers.Field) -> bool:

@@ -4,8 +4,10 @@ from typing import Any
 
 from rest_framework.reverse import reverse
 
+from collectionjson.parsers import CheckedParsers
 
-class CollectionJsonMixin:
+
+class CollectionJsonMixin(CheckedParsers):
     """Derives ``collection_links``, ``queries`` and ``template`` for GET responses.
 
     - links come from ``get_collection_links()`` (rel -> absolute URL);

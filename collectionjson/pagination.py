@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -9,7 +10,12 @@ DEFERRED_OFFSET = 1000
 
 
 def loadable_by_key(queryset) -> bool:
-    """Rows carry nothing but their own and select_related fields (no annotations)."""
+    """Rows carry nothing but their own and select_related fields (no annotations).
+
+    False for a plain list (the file browser pages one), which has no keys to load by.
+    """
+    if not isinstance(queryset, QuerySet):
+        return False
     return not queryset.query.annotations and not queryset._prefetch_related_lookups
 
 

@@ -4,13 +4,14 @@ import mimetypes
 import posixpath
 
 from django.http import FileResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.renderers import JSONRenderer
 
 from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
-from storage import get_storage
+from cube.storage import get_storage
 
 # For the ``get`` of a download view: the body is the file, its type guessed from its name.
 download_schema = extend_schema(
@@ -18,14 +19,20 @@ download_schema = extend_schema(
 )
 
 
-def stream_stored_file(fname: str, fsize: int | None) -> FileResponse:
-    """Stream the object; a file-backed one goes out through the server's ``sendfile``."""
+def stream_stored_file(fname: str) -> FileResponse:
+    """Stream the object; a file-backed one goes out through the server's ``sendfile``.
+
+    Content-Length is the size of the object being sent, never the size recorded in the
+    database: the object may have been replaced since it was registered.
+    """
     basename = posixpath.basename(fname)
     content_type = mimetypes.guess_type(basename)[0] or "application/octet-stream"
-    response = FileResponse(get_storage().open(fname), content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{basename}"'
-    if fsize is not None:
-        response["Content-Length"] = str(fsize)
+    stored = get_storage().open(fname)
+    response = FileResponse(stored, content_type=content_type)
+    # v5's form, inline; filename="<name>", for every name a header can hold as it is;
+    # names with quotes, control or non-ASCII characters are encoded (RFC 6266).
+    response["Content-Disposition"] = content_disposition_header(False, basename)
+    response["Content-Length"] = str(stored.size)
     return response
 
 
@@ -38,4 +45,4 @@ class StoredFileDownload(generics.GenericAPIView):
     @download_schema
     def get(self, request, *args, **kwargs):
         stored_file = self.get_object()
-        return stream_stored_file(stored_file.fname, stored_file.fsize)
+        return stream_stored_file(stored_file.fname)

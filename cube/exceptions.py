@@ -2,34 +2,38 @@
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from collectionjson.parsers import RequestTooLarge
 from pfcon_client import PfconError
 from storage import StorageError
 
 logger = logging.getLogger(__name__)
 
 
-class InvalidTransition(Exception):
-    """A plugin instance status change that the transition table forbids."""
-
-    def __init__(self, current: str, new: str):
-        super().__init__(f"Can not change status from '{current}' to '{new}'.")
-        self.current, self.new = current, new
-
-
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = NotFound()  # the v5 message, not Django's "No X matches the given query."
+    elif isinstance(exc, ObjectDoesNotExist):
+        # A row the request works on was deleted meanwhile, say by a second DELETE of it.
+        exc = NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # too many form fields or files
+        exc = ParseError(str(exc))
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response
-    if isinstance(exc, InvalidTransition):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    # Domain errors that name their answer (plugins.status.InvalidTransition: 409); apps
+    # own them, so this module needs to import none.
+    http_status = getattr(exc, "http_status", None)
+    if http_status is not None:
+        return Response({"detail": str(exc)}, status=http_status)
     if isinstance(exc, StorageError | PfconError):
         logger.error("Service unavailable: %s", exc)
         return Response(

@@ -6,6 +6,7 @@ CELERY_BROKER_URL. Nothing here opens a connection.
 """
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -38,6 +39,18 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-m
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# CORS, as CUBE does it with django-cors-headers: web front ends (ChRIS_ui) are served from
+# their own origin. All origins by default, which is safe because the API is authenticated
+# by a token header and credentialed cross-origin requests are never allowed; a deployment
+# restricts it with DJANGO_CORS_ALLOW_ALL_ORIGINS=false and DJANGO_CORS_ALLOWED_ORIGINS.
+CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS")
+CORS_ALLOW_ALL_ORIGINS = (
+    env_bool("DJANGO_CORS_ALLOW_ALL_ORIGINS")
+    if os.environ.get("DJANGO_CORS_ALLOW_ALL_ORIGINS", "").strip()
+    else not CORS_ALLOWED_ORIGINS
+)
+CORS_EXPOSE_HEADERS = ["Allow", "Content-Type", "Content-Length"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -63,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that preflights are answered before anything asks for authentication.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,9 +138,12 @@ def database_from_env() -> dict:
         "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
         # Web, worker and beat share the file: wait for a lock instead of failing at once.
         # WAL lets readers run beside the writer; with WAL, synchronous=NORMAL stays
-        # crash-safe and saves an fsync per commit.
+        # crash-safe and saves an fsync per commit. Transactions take the write lock when
+        # they begin (IMMEDIATE): a deferred one that read first and then writes can't wait
+        # for the lock, SQLite fails it at once with "database is locked".
         "OPTIONS": {
             "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
     }
@@ -146,6 +165,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = str(VAR_DIR / "static")
 
+# The optional same-origin ChRIS_ui: CUBE_UI_DIR names a build, which the launcher copies to
+# UI_ROOT with its backend URL pointed at this server (utils/scripts/prepare_ui.py). Its files
+# are served at the site root and every other path outside the API gets its index.html.
+CUBE_UI_DIR = os.environ.get("CUBE_UI_DIR", "")
+UI_ROOT = str(VAR_DIR / "ui")
+WHITENOISE_ROOT = UI_ROOT if CUBE_UI_DIR else None
+
 # Django's default upload handlers: files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in
 # memory, larger ones stream to a temporary file, so a request's memory stays bounded.
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
@@ -165,10 +191,17 @@ COMPUTE_RESOURCE_URL = os.environ.get("COMPUTE_RESOURCE_URL", "http://127.0.0.1:
 COMPUTE_USER = os.environ.get("COMPUTE_USER", "")  # no default: setup_compute refuses empty
 COMPUTE_PASSWORD = os.environ.get("COMPUTE_PASSWORD", "")
 CUBE_PLUGINS_DIR = os.environ.get("CUBE_PLUGINS_DIR", str(VAR_DIR / "plugins"))
+# localcompute's plugin catalogue, which `manage.py install_plugin` adds to.
+LOCALCOMPUTE_PLUGINS = os.environ.get(
+    "LOCALCOMPUTE_PLUGINS", str(Path(CUBE_PLUGINS_DIR) / "catalogue.json")
+)
+# The interpreter whose installation the virtualenvs of installed plugins are made from.
+PLUGIN_PYTHON = os.environ.get("CUBE_PLUGIN_PYTHON", sys.executable)
 # Leading part of the job-id prefix; the installation's row adds random hex to it once.
 JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
-# How long a remote job may sit before a stuck registration is retried by the poller.
-REGISTRATION_STALE_SECONDS = env_float("CUBE_REGISTRATION_STALE_SECONDS", 60.0)
+# How long a worker holds a plugin instance while it advances the job; the job of a worker
+# that died is taken up by another one after this.
+JOB_CLAIM_SECONDS = env_float("CUBE_JOB_CLAIM_SECONDS", 30.0)
 SUBMIT_RETRIES = env_int("CUBE_SUBMIT_RETRIES", 3)
 PFCON_RETRIES = env_int("CUBE_PFCON_RETRIES", 3)
 PFCON_RETRY_BACKOFF = env_float("CUBE_PFCON_RETRY_BACKOFF", 0.5)

@@ -1,12 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from cube import ui
+from users.views import AuthToken
 
 handler404 = "cube.exceptions.not_found"
 
+admin.site.site_header = "ChRIS Administration"
+admin.site.site_title = "ChRIS Admin"
+
 api_patterns = [
-    path("auth-token/", obtain_auth_token, name="api-token-auth"),
+    path("auth-token/", AuthToken.as_view(), name="api-token-auth"),
     path("auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("", include("users.urls")),
     path("", include("uploadedfiles.urls")),
@@ -28,4 +33,6 @@ urlpatterns = [
     path(
         "schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"
     ),
+    # The same-origin ChRIS_ui, when configured: its paths are the rest of the site.
+    re_path(r"^(?!api/|chris-admin/|schema/|static/)(?P<path>.*)$", ui.index, name="ui"),
 ]

@@ -2,6 +2,7 @@ import django_filters
 
 from collectionjson.filters import UTCDateTimeFilter, terms_filter
 from feeds.models import Comment, Feed, Tag
+from plugins.models import PluginInstanceFile
 
 
 class FeedFilter(django_filters.FilterSet):
@@ -23,8 +24,6 @@ class FeedFilter(django_filters.FilterSet):
         ]  # fmt: skip
 
     def filter_files_fname(self, queryset, name, value):
-        from plugins.models import PluginInstanceFile
-
         files = terms_filter("fname__icontains")(PluginInstanceFile.objects.all(), name, value)
         return queryset.filter(pk__in=files.values("feed_id"))
 

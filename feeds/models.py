@@ -1,8 +1,18 @@
 from django.conf import settings
 from django.db import models
 
+from plugins.status import job_count_annotations
+
 
 class FeedQuerySet(models.QuerySet):
+    def readable_by(self, user) -> "FeedQuerySet":
+        """Feeds a user may read: public and co-owned ones, all for a superuser."""
+        if user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.filter(public=True)
+        return self.filter(models.Q(public=True) | models.Q(owner=user)).distinct()
+
     def visible_to(self, user) -> "FeedQuerySet":
         """Feeds a user may list: all for a superuser, co-owned ones otherwise."""
         if user.is_superuser:
@@ -13,18 +23,9 @@ class FeedQuerySet(models.QuerySet):
 
     def with_job_counts(self) -> "FeedQuerySet":
         """Annotate the eight job counters in the same query."""
-        from plugins.models import JOB_COUNTERS
-
         # Django drops Meta.ordering from GROUP BY queries, so it is restated here.
         ordering = self.query.order_by or self.model._meta.ordering
-        return self.annotate(
-            **{
-                counter: models.Count(
-                    "plugin_instances", filter=models.Q(plugin_instances__status=status)
-                )
-                for counter, status in JOB_COUNTERS.items()
-            }
-        ).order_by(*ordering)
+        return self.annotate(**job_count_annotations()).order_by(*ordering)
 
 
 class Feed(models.Model):
@@ -47,6 +48,7 @@ class Feed(models.Model):
         return self.name
 
     def is_readable_by(self, user) -> bool:
+        """The rule of FeedQuerySet.readable_by, for one feed."""
         if self.public or user.is_superuser:
             return True
         return user.is_authenticated and self.owner.filter(pk=user.pk).exists()

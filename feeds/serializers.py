@@ -4,7 +4,7 @@ from rest_framework import serializers
 from collectionjson.fields import LinkField
 from collectionjson.schema import extend_schema_field_by_direction
 from feeds.models import Comment, Feed, Note, Tag, Tagging
-from plugins.models import JOB_COUNTERS
+from plugins.status import JOB_COUNTERS
 
 User = get_user_model()
 

@@ -2,10 +2,10 @@ import logging
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from feeds.models import Comment, Feed, Note, Tag, Tagging
-from storage import get_storage
+from plugins.services.instances import delete_instances
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +34,14 @@ def update_feed(
 
 
 def delete_feed(feed: Feed) -> None:
-    """Stop the feed's remote jobs, then delete its rows and every stored object of the feed."""
-    from plugins.services.jobs import stop_remote_jobs
-
-    stop_remote_jobs(feed.plugin_instances.all())
+    """Delete a feed with its plugin instances, every stored object of it and its remote jobs."""
     folder = f"{feed.creator.username}/feed_{feed.pk}"
     feed_id = feed.pk
     with transaction.atomic():
+        if not Feed.objects.select_for_update().filter(pk=feed_id).exists():
+            raise NotFound()  # a concurrent delete won
+        delete_instances(feed.plugin_instances.all(), folder=folder)
         feed.delete()
-        transaction.on_commit(lambda: get_storage().delete_folder(folder))
     logger.info("feed %s deleted with its folder %s", feed_id, folder)
 
 

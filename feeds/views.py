@@ -1,9 +1,9 @@
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
+from cube.permissions import IsOwner, IsSuperuser, ReadOnly
+from cube.views import PartialUpdate
 from feeds import services
 from feeds.filters import CommentFilter, FeedFilter, TagFilter
 from feeds.models import Comment, Feed, Note, Tag, Tagging
@@ -23,9 +23,6 @@ from feeds.serializers import (
 )
 from plugins.models import PluginInstance, PluginInstanceFile
 from plugins.serializers import PluginInstanceFileSerializer, PluginInstanceSerializer
-from users.permissions import IsOwnerOrSuperuser, IsOwnerOrSuperuserOrReadOnly
-
-ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
 
 ROOT_LINKS = (
     ("chrisinstance", "chrisinstance/1/"),
@@ -106,18 +103,14 @@ class PublicFeedListQuerySearch(PublicFeedList):
     search_view_name = None
 
 
-class FeedDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class FeedDetail(PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "put", "delete"]
     serializer_class = FeedSerializer
     permission_classes = (IsOwnerOrSuperuserOrReadIfPublic,)
-    parser_classes = ALL_PARSERS
     template_fields = ("name", "public", "owner")
 
     def get_queryset(self):
         return Feed.objects.with_job_counts().select_related("creator", "note")
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
@@ -129,19 +122,15 @@ class FeedDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
         services.delete_feed(instance)
 
 
-class NoteDetail(CollectionJsonMixin, generics.RetrieveUpdateAPIView):
+class NoteDetail(PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "put"]
     queryset = Note.objects.select_related("feed")
     serializer_class = NoteSerializer
     permission_classes = (IsOwnerOrSuperuserOrReadIfPublic,)
-    parser_classes = ALL_PARSERS
     template_fields = ("title", "content")
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj.feed)
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = services.update_note(serializer.instance, **serializer.validated_data)
@@ -193,7 +182,6 @@ class FeedScoped:
 class FeedCommentList(FeedScoped, CollectionJsonMixin, generics.ListCreateAPIView):
     serializer_class = CommentSerializer
     permission_classes = (IsOwnerOrSuperuserOrReadIfPublic,)
-    parser_classes = ALL_PARSERS
     filterset_class = CommentFilter
     search_view_name = "comment-list-query-search"
     filter_backends = ()
@@ -224,16 +212,12 @@ class FeedCommentListQuerySearch(FeedCommentList):
         return {}
 
 
-class CommentDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class CommentDetail(PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "put", "delete"]
     queryset = Comment.objects.select_related("owner", "feed")
     serializer_class = CommentSerializer
-    permission_classes = (IsAuthenticatedOrReadIfFeedPublic, IsOwnerOrSuperuserOrReadOnly)
-    parser_classes = ALL_PARSERS
+    permission_classes = (IsAuthenticatedOrReadIfFeedPublic, ReadOnly | IsOwner | IsSuperuser)
     template_fields = ("title", "content")
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = services.update_comment(
@@ -251,7 +235,6 @@ class VisibleTags:
 
 class TagList(VisibleTags, CollectionJsonMixin, generics.ListCreateAPIView):
     serializer_class = TagSerializer
-    parser_classes = ALL_PARSERS
     filterset_class = TagFilter
     search_view_name = "tag-list-query-search"
     filter_backends = ()
@@ -274,16 +257,12 @@ class TagListQuerySearch(VisibleTags, CollectionJsonMixin, generics.ListAPIView)
     template_fields = ()
 
 
-class TagDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class TagDetail(PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "put", "delete"]
     queryset = Tag.objects.select_related("owner")
     serializer_class = TagSerializer
-    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
-    parser_classes = ALL_PARSERS
+    permission_classes = (permissions.IsAuthenticated, IsOwner | IsSuperuser)
     template_fields = ("name", "color")
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = services.update_tag(serializer.instance, **serializer.validated_data)
@@ -292,7 +271,7 @@ class TagDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
 class TagScoped:
     """A view under ``tags/<tag id>/``, for the tag's owner or a superuser."""
 
-    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
+    permission_classes = (permissions.IsAuthenticated, IsOwner | IsSuperuser)
 
     def get_tag(self) -> Tag:
         tag = get_object_or_404(Tag, pk=self.kwargs["pk"])
@@ -322,7 +301,6 @@ TAGGINGS = Tagging.objects.select_related("tag__owner")
 
 class TagTaggingList(TagScoped, CollectionJsonMixin, generics.ListCreateAPIView):
     serializer_class = TaggingSerializer
-    parser_classes = ALL_PARSERS
     template_fields = ("feed_id",)
 
     def get_queryset(self):
@@ -356,7 +334,6 @@ class FeedTaggingList(FeedScoped, CollectionJsonMixin, generics.ListCreateAPIVie
 
     serializer_class = TaggingSerializer
     permission_classes = (permissions.IsAuthenticated, IsFeedOwnerOrSuperuser)
-    parser_classes = ALL_PARSERS
     template_fields = ("tag_id",)
 
     def get_queryset(self):

@@ -12,13 +12,14 @@ from typing import NamedTuple
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import StrIndex, Substr
 
 from feeds.models import Feed
 from pacsfiles.models import PACSFile
 from plugins.models import PluginInstanceFile
 from servicefiles.models import ServiceFile
+from storage.keys import has_bad_segment, is_encodable
 from uploadedfiles.models import UploadedFile
 
 FEED_FOLDER = re.compile(r"^feed_(\d+)$")
@@ -54,9 +55,15 @@ class Folder:
 
 
 def clean_path(path: str) -> str | None:
-    """The path without outer slashes, or None if it has empty, '.' or '..' segments."""
+    """The path without outer slashes, or None if it has empty, '.' or '..' segments.
+
+    None too for a NUL or lone surrogate, which no stored name holds and PostgreSQL refuses
+    even in a query. Other control characters are looked up: a plugin may write such names.
+    """
     path = path.strip().strip("/")
-    if path and any(segment in ("", ".", "..") for segment in path.split("/")):
+    if "\x00" in path or not is_encodable(path):
+        return None
+    if path and has_bad_segment(path):
         return None
     return path
 
@@ -85,14 +92,6 @@ def next_segments(queryset: QuerySet, prefix: str) -> set[str]:
     return set(rows)
 
 
-def readable_feeds(user: User | AnonymousUser) -> QuerySet:
-    if user.is_superuser:
-        return Feed.objects.all()
-    if not user.is_authenticated:
-        return Feed.objects.filter(public=True)
-    return Feed.objects.filter(Q(public=True) | Q(owner=user)).distinct()
-
-
 def source_for(path: str) -> FileSource | None:
     """The table holding the files under ``path``."""
     segments = path.split("/")
@@ -116,7 +115,11 @@ def is_own(user: User | AnonymousUser, username: str) -> bool:
 
 def visible_feed_folders(user: User | AnonymousUser, username: str) -> set[str]:
     """``feed_<id>`` folders of ``username``'s feeds that the caller may read."""
-    ids = readable_feeds(user).filter(creator__username=username).values_list("pk", flat=True)
+    ids = (
+        Feed.objects.readable_by(user)
+        .filter(creator__username=username)
+        .values_list("pk", flat=True)
+    )
     return {f"feed_{pk}" for pk in ids}
 
 
@@ -174,7 +177,10 @@ def subfolders(user: User | AnonymousUser, path: str) -> set[str]:
 
 def root_subfolders(user: User | AnonymousUser) -> set[str]:
     creators = set(
-        readable_feeds(user).order_by().values_list("creator__username", flat=True).distinct()
+        Feed.objects.readable_by(user)
+        .order_by()
+        .values_list("creator__username", flat=True)
+        .distinct()
     )
     if not user.is_authenticated:
         return {"PIPELINES"} | creators

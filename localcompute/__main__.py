@@ -11,6 +11,7 @@ import threading
 
 from gunicorn.app.base import BaseApplication
 
+from . import cgroups
 from .config import ConfigError, Settings
 from .sandbox import SandboxError, make_sandbox
 
@@ -106,9 +107,14 @@ def main() -> None:
     except SandboxError as e:
         print(f"localcompute: {e}", file=sys.stderr)
         raise SystemExit(2) from e
+    try:
+        groups = cgroups.detect(settings.cgroups, settings.cgroup_parent)
+    except cgroups.CgroupError as e:
+        print(f"localcompute: {e}", file=sys.stderr)
+        raise SystemExit(2) from e
     logging.getLogger("localcompute").info(
         "localcompute on %s:%s, STORAGE_ENV=%s, STOREBASE=%s, data in %s, catalogue %s, "
-        "sandbox %s, at most %d jobs at once",
+        "sandbox %s, job limits by %s, at most %d jobs at once",
         settings.host,
         settings.port,
         settings.storage_env,
@@ -116,6 +122,7 @@ def main() -> None:
         settings.data_dir,
         settings.plugins_catalogue,
         settings.sandbox,
+        groups.describe() + " and rlimits" if groups else "rlimits only",
         settings.max_jobs,
     )
     LocalComputeServer(settings).run()

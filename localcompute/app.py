@@ -15,12 +15,28 @@ from werkzeug.exceptions import HTTPException
 
 from .auth import AuthError, check_authorization_header, check_credentials, create_token
 from .config import Settings
-from .jobs import ApiError, JobManager, PluginJobRequest, valid_jid
+from .jobs import (
+    CatalogueUnreadable,
+    InvalidRequest,
+    JobConflict,
+    JobError,
+    JobManager,
+    JobNotFound,
+    PluginJobRequest,
+    valid_jid,
+)
+from .modes import FilesystemMode, ObjectStorageMode, StorageMode, ZipMode
 from .store import Kind
 
 logger = logging.getLogger(__name__)
 
 MISSING_IN_FORM = "Missing required parameter in the post body"
+STATUS_OF_ERROR = {
+    InvalidRequest: 400,
+    JobNotFound: 404,
+    JobConflict: 409,
+    CatalogueUnreadable: 500,
+}
 MISSING_IN_JSON = "Missing required parameter in the JSON body or the post body or the query string"
 
 
@@ -98,17 +114,39 @@ def parse_form(fields: tuple[Field, ...]) -> dict:
             continue
         values[spec.name] = raw
     if errors:
-        raise ApiError(400, errors)
+        raise InvalidRequest(errors)
     if "jid" in values:
         values["jid"] = values["jid"].lstrip("/")
         if not valid_jid(values["jid"]):
-            raise ApiError(400, {"jid": "must be letters, digits, '.', '_' or '-'"})
+            raise InvalidRequest({"jid": "must be letters, digits, '.', '_' or '-'"})
     return values
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def storage_mode(settings: Settings) -> StorageMode:
+    """The STORAGE_ENV mode, with the storage it reaches."""
+    if settings.storage_env == "fslink":
+        return FilesystemMode(settings.storebase, hardlink=settings.hardlink_inputs)
+    if settings.storage_env == "swift":
+        from storage.swift import SwiftStorage  # pulls in swiftclient: swift mode only
+
+        return ObjectStorageMode(
+            SwiftStorage(
+                settings.swift_auth_url,
+                settings.swift_username,
+                settings.swift_key,
+                settings.swift_container,
+            )
+        )
+    return ZipMode()
 
 
 def create_app(settings: Settings | None = None, manager: JobManager | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    manager = manager or JobManager(settings)
+    manager = manager or JobManager(settings, mode=storage_mode(settings))
     app = Flask("localcompute")
     app.config["MAX_CONTENT_LENGTH"] = None
     # Long argument lists arrive as many repeated form keys.
@@ -116,9 +154,13 @@ def create_app(settings: Settings | None = None, manager: JobManager | None = No
     app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024 * 1024
     app.extensions["localcompute"] = manager
 
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError):
-        return jsonify(message=error.message), error.status
+    @app.errorhandler(JobError)
+    def job_error(error: JobError):
+        return jsonify(message=error.message), STATUS_OF_ERROR[type(error)]
+
+    @app.errorhandler(Unauthorized)
+    def unauthorized(error: Unauthorized):
+        return jsonify(message=str(error)), 401
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -137,9 +179,9 @@ def create_app(settings: Settings | None = None, manager: JobManager | None = No
                     request.headers.get("Authorization"), secret_key=settings.secret_key
                 )
             except AuthError as e:
-                raise ApiError(401, str(e)) from e
+                raise Unauthorized(str(e)) from e
             if "jid" in kwargs and not valid_jid(kwargs["jid"]):
-                raise ApiError(404, f"Job {kwargs['jid']} not found.")
+                raise JobNotFound(f"Job {kwargs['jid']} not found.")
             return view(*args, **kwargs)
 
         return wrapper
@@ -153,14 +195,14 @@ def create_app(settings: Settings | None = None, manager: JobManager | None = No
             name: MISSING_IN_JSON for name in ("pfcon_user", "pfcon_password") if not body.get(name)
         }
         if missing:
-            raise ApiError(400, missing)
+            raise InvalidRequest(missing)
         if not check_credentials(
             str(body["pfcon_user"]),
             str(body["pfcon_password"]),
             expected_user=settings.user,
             expected_password=settings.password,
         ):
-            raise ApiError(400, "Unable to log in with provided credentials.")
+            raise InvalidRequest("Unable to log in with provided credentials.")
         return jsonify(token=create_token(settings.user, secret_key=settings.secret_key))
 
     @app.get("/api/v1/health/")
@@ -236,9 +278,9 @@ def create_app(settings: Settings | None = None, manager: JobManager | None = No
     @authenticated
     def plugin_file(jid: str):
         job_output_path = request.args.get("job_output_path", "")
-        if settings.storage_env == "fslink" and not job_output_path:
-            raise ApiError(400, "job_output_path: query parameter is required")
-        if settings.innetwork and job_output_path:
+        if manager.mode.name == "fslink" and not job_output_path:
+            raise InvalidRequest("job_output_path: query parameter is required")
+        if manager.mode.innetwork and job_output_path:
             listing = manager.output_listing(jid, job_output_path)
             response = Response(json.dumps(listing), mimetype="application/json")
             response.headers["Content-Disposition"] = f'attachment; filename="{jid}.json"'

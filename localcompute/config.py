@@ -7,6 +7,9 @@ from pathlib import Path
 STORAGE_MODES = ("fslink", "zipfile", "swift")
 
 SANDBOX_MODES = ("bwrap", "off")
+CGROUP_MODES = ("auto", "off", "required")
+# number_of_workers: a job runs once, with the resources of this many workers at most.
+MAX_WORKERS = 64
 CREDENTIAL_VARIABLES = ("LOCALCOMPUTE_USER", "LOCALCOMPUTE_PASSWORD", "LOCALCOMPUTE_SECRET_KEY")
 # A shorter secret would let a forged token or a guessed password through.
 MIN_SECRET_LENGTH = 16
@@ -75,7 +78,16 @@ class Settings:
     max_cpu_seconds: int = 0
     # 0 means unlimited.
     max_file_mib: int = 0
+    # Per-job control groups (cgroups.py): "auto" uses them where the machine allows,
+    # "required" refuses to start without, "off" keeps rlimits only.
+    cgroups: str = "auto"
+    # cgroup v2: a delegated group without processes, under which job groups are made.
+    cgroup_parent: str = ""
+    # Processes and threads of one job (cgroup pids controller).
+    max_tasks: int = 1024
     logs_tail: int = 1000
+    # The log tail returned on GET is also cut to this many bytes (its end is kept).
+    logs_max_bytes: int = 65536
     hardlink_inputs: bool = True
     # Kill every running plugin job when the server stops (developer stacks); by default
     # jobs outlive a restart.
@@ -84,18 +96,6 @@ class Settings:
     swift_username: str = ""
     swift_key: str = ""
     swift_container: str = "users"
-
-    @property
-    def innetwork(self) -> bool:
-        return self.storage_env in ("fslink", "swift")
-
-    @property
-    def requires_copy_job(self) -> bool:
-        return self.storage_env in ("fslink", "swift")
-
-    @property
-    def requires_upload_job(self) -> bool:
-        return self.storage_env == "swift"
 
     @property
     def database_path(self) -> Path:
@@ -122,6 +122,9 @@ class Settings:
         sandbox = env.get("LOCALCOMPUTE_SANDBOX", "").strip() or cls.sandbox
         if sandbox not in SANDBOX_MODES:
             raise ConfigError(f"LOCALCOMPUTE_SANDBOX must be one of {', '.join(SANDBOX_MODES)}")
+        cgroups = env.get("LOCALCOMPUTE_CGROUPS", "").strip() or cls.cgroups
+        if cgroups not in CGROUP_MODES:
+            raise ConfigError(f"LOCALCOMPUTE_CGROUPS must be one of {', '.join(CGROUP_MODES)}")
         settings = cls(
             user=env["LOCALCOMPUTE_USER"],
             password=env["LOCALCOMPUTE_PASSWORD"],
@@ -147,7 +150,11 @@ class Settings:
             ),
             max_cpu_seconds=_env_int(env, "LOCALCOMPUTE_MAX_CPU_SECONDS", cls.max_cpu_seconds),
             max_file_mib=_env_int(env, "LOCALCOMPUTE_MAX_FILE_MIB", cls.max_file_mib),
+            cgroups=cgroups,
+            cgroup_parent=env.get("LOCALCOMPUTE_CGROUP_PARENT", "").strip(),
+            max_tasks=_env_int(env, "LOCALCOMPUTE_MAX_TASKS", cls.max_tasks),
             logs_tail=_env_int(env, "JOB_LOGS_TAIL", cls.logs_tail),
+            logs_max_bytes=_env_int(env, "LOCALCOMPUTE_LOGS_MAX_BYTES", cls.logs_max_bytes),
             hardlink_inputs=_env_bool(env, "LOCALCOMPUTE_HARDLINK_INPUTS", cls.hardlink_inputs),
             stop_jobs_on_exit=_env_bool(
                 env, "LOCALCOMPUTE_STOP_JOBS_ON_EXIT", cls.stop_jobs_on_exit
@@ -161,6 +168,10 @@ class Settings:
             raise ConfigError("LOCALCOMPUTE_MAX_SECONDS must be positive")
         if settings.max_jobs <= 0:
             raise ConfigError("LOCALCOMPUTE_MAX_JOBS must be positive")
+        if settings.max_tasks <= 0:
+            raise ConfigError("LOCALCOMPUTE_MAX_TASKS must be positive")
+        if settings.logs_max_bytes <= 0:
+            raise ConfigError("LOCALCOMPUTE_LOGS_MAX_BYTES must be positive")
         if storage_env == "swift" and not (
             settings.swift_auth_url and settings.swift_username and settings.swift_key
         ):

@@ -23,7 +23,8 @@ from typing import BinaryIO
 
 from . import staging
 from .catalogue import Catalogue, CatalogueError, InstalledPlugin
-from .config import Settings
+from .config import MAX_WORKERS, Settings
+from .modes import Occupied, StorageMode
 from .runner import PluginJobRequest, PluginRunner, now_iso, tail_lines
 from .sandbox import JobPaths
 from .store import JobRecord, JobStore, Kind, Status, job_name
@@ -46,18 +47,34 @@ FORBIDDEN_ENV_KEYS = {
 SERVER_VERSION = "6.0.6"  # the pfcon API level this service mirrors
 MONITOR_INTERVAL_SECONDS = 0.5
 # LOCALCOMPUTE_STOP_JOBS_ON_EXIT: the SIGTERM -> SIGKILL grace at shutdown is kept short,
-# since process managers (honcho: 5 s) SIGKILL a server that takes longer to stop.
+# since process managers (utils/scripts/supervise.py: 8 s) SIGKILL a server that takes
+# longer to stop.
 SHUTDOWN_KILL_GRACE_SECONDS = 2.0
 SHUTDOWN_STOP_REASON = "stopped: localcompute shut down"
 
 
-class ApiError(Exception):
-    """An error answered to the client as ``{"message": ...}`` with an HTTP status."""
+class JobError(Exception):
+    """A request localcompute refuses; ``app.py`` answers it with its HTTP status."""
 
-    def __init__(self, status: int, message: str | dict[str, str]):
+    def __init__(self, message: str | dict[str, str]):
         super().__init__(message)
-        self.status = status
         self.message = message
+
+
+class InvalidRequest(JobError):
+    """The request is malformed or asks for what localcompute does not offer."""
+
+
+class JobNotFound(JobError):
+    pass
+
+
+class JobConflict(JobError):
+    """The job's state, or its output folder, does not allow the request now."""
+
+
+class CatalogueUnreadable(JobError):
+    pass
 
 
 def valid_jid(jid: str) -> bool:
@@ -69,9 +86,9 @@ def parse_env(entries: list[str]) -> dict[str, str]:
     for entry in entries:
         key, separator, value = entry.partition("=")
         if not separator or not ENV_KEY_PATTERN.fullmatch(key):
-            raise ApiError(400, 'env: must be a list of "key=value" strings')
+            raise InvalidRequest('env: must be a list of "key=value" strings')
         if key in FORBIDDEN_ENV_KEYS or key.startswith("LD_"):
-            raise ApiError(400, f"env: {key} may not be set by a job")
+            raise InvalidRequest(f"env: {key} may not be set by a job")
         env[key] = value
     return env
 
@@ -79,14 +96,12 @@ def parse_env(entries: list[str]) -> dict[str, str]:
 class JobManager:
     """Runs and tracks jobs; the HTTP layer only translates requests into these calls."""
 
-    def __init__(self, settings: Settings, *, object_storage=None):
+    def __init__(self, settings: Settings, *, mode: StorageMode):
         self.settings = settings
+        self.mode = mode
         self.catalogue = Catalogue(settings.plugins_catalogue)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if settings.storage_env == "fslink":
-            settings.storebase.mkdir(parents=True, exist_ok=True)
         self.store = JobStore(settings.database_path)
-        self._object_storage = object_storage
         self.runner = PluginRunner(settings, self.store)
         self._jid_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._jid_locks_lock = threading.Lock()
@@ -141,33 +156,19 @@ class JobManager:
         with self._jid_locks_lock:
             return self._jid_locks[jid]
 
-    @property
-    def object_storage(self):
-        if self._object_storage is None:
-            # Imported lazily: only swift mode needs it, and it pulls in swiftclient.
-            from storage.swift import SwiftStorage
-
-            self._object_storage = SwiftStorage(
-                self.settings.swift_auth_url,
-                self.settings.swift_username,
-                self.settings.swift_key,
-                self.settings.swift_container,
-            )
-        return self._object_storage
-
     # -- server info and responses ----------------------------------------------------------
 
     def server_info(self) -> dict:
         info = {
             "server_version": SERVER_VERSION,
-            "pfcon_innetwork": self.settings.innetwork,
-            "storage_env": self.settings.storage_env,
-            "requires_copy_job": self.settings.requires_copy_job,
-            "requires_upload_job": self.settings.requires_upload_job,
+            "pfcon_innetwork": self.mode.innetwork,
+            "storage_env": self.mode.name,
+            "requires_copy_job": self.mode.requires_copy_job,
+            "requires_upload_job": self.mode.requires_upload_job,
             "container_env": "local",
             "compute_volume_type": "host",
         }
-        if self.settings.storage_env == "swift":
+        if self.mode.name == "swift":
             info["swift_auth_url"] = self.settings.swift_auth_url
         return info
 
@@ -175,7 +176,11 @@ class JobManager:
         logs = ""
         if with_logs:
             if record.kind == Kind.PLUGIN:
-                logs = tail_lines(self.runner.log_path(record.jid), self.settings.logs_tail)
+                logs = tail_lines(
+                    self.runner.log_path(record.jid),
+                    self.settings.logs_tail,
+                    self.settings.logs_max_bytes,
+                )
             else:
                 logs = record.logs
         return {
@@ -204,7 +209,7 @@ class JobManager:
         with self._lock_for(jid):
             record = self._current(kind, jid)
         if record is None:
-            raise ApiError(404, f"Job {job_name(kind, jid)} not found.")
+            raise JobNotFound(f"Job {job_name(kind, jid)} not found.")
         if kind == Kind.DELETE and record.status == Status.FINISHED_SUCCESSFULLY:
             try:
                 self.settings.job_dir(jid).rmdir()
@@ -238,7 +243,7 @@ class JobManager:
     # -- copy jobs ------------------------------------------------------------------------
 
     def submit_copy(self, jid: str, input_dirs: list[str], output_dir: str) -> dict:
-        if not self.settings.requires_copy_job:
+        if not self.mode.requires_copy_job:
             return self._skipped(jid, "copySkipped")
         with self._lock_for(jid):
             existing = self._existing(Kind.COPY, jid)
@@ -249,24 +254,16 @@ class JobManager:
                 for path in input_dirs:
                     staging.storage_path(path)
             except staging.StagingError as e:
-                raise ApiError(400, str(e)) from e
+                raise InvalidRequest(str(e)) from e
             job_dir = self.settings.job_dir(jid)
             incoming = job_dir / "incoming"
             shutil.rmtree(incoming, ignore_errors=True)
             incoming.mkdir(parents=True)
-            if self.settings.storage_env == "swift":
-                (job_dir / "outgoing").mkdir(exist_ok=True)
             description = f"copy {' '.join(input_dirs) or '(no inputs)'} -> {incoming}"
             record = self._new_operation(Kind.COPY, jid, description)
 
             def work(log: Callable[[str], None]) -> None:
-                if self.settings.storage_env == "swift":
-                    stager = staging.ObjectStorageStager(self.object_storage, log=log)
-                else:
-                    stager = staging.FilesystemStager(
-                        self.settings.storebase, hardlink=self.settings.hardlink_inputs, log=log
-                    )
-                count = stager.stage(input_dirs, incoming, output_dir)
+                count = self.mode.stager(log).stage(input_dirs, incoming, output_dir)
                 log(f"staged {count} files into {incoming}")
 
             self._run_operation(record, work)
@@ -275,19 +272,17 @@ class JobManager:
     # -- upload jobs ----------------------------------------------------------------------
 
     def submit_upload(self, jid: str, job_output_path: str) -> dict:
-        if not self.settings.requires_upload_job:
+        if not self.mode.requires_upload_job:
             return self._skipped(jid, "uploadSkipped")
         with self._lock_for(jid):
             status = self._status_of(Kind.PLUGIN, jid)
             if status is None:
-                raise ApiError(
-                    409,
+                raise JobConflict(
                     "No plugin job found. A plugin job must complete before scheduling "
                     "an upload job.",
                 )
             if status not in (Status.FINISHED_SUCCESSFULLY, Status.FINISHED_WITH_ERROR):
-                raise ApiError(
-                    409,
+                raise JobConflict(
                     f"Plugin job has not completed yet (status: {status}). The plugin job "
                     "must finish before uploading.",
                 )
@@ -297,13 +292,13 @@ class JobManager:
             try:
                 prefix = staging.storage_path(job_output_path)
             except staging.StagingError as e:
-                raise ApiError(400, f"job_output_path: {e}") from e
+                raise InvalidRequest(f"job_output_path: {e}") from e
             outgoing = self.settings.job_dir(jid) / "outgoing"
             record = self._new_operation(Kind.UPLOAD, jid, f"upload {outgoing} -> {prefix}")
 
             def work(log: Callable[[str], None]) -> None:
                 outgoing.mkdir(parents=True, exist_ok=True)
-                count = staging.upload_outputs(self.object_storage, outgoing, prefix)
+                count = self.mode.upload(outgoing, prefix)
                 log(f"uploaded {count} files to {prefix}")
 
             self._run_operation(record, work)
@@ -319,8 +314,7 @@ class JobManager:
             for kind in (Kind.COPY, Kind.PLUGIN, Kind.UPLOAD):
                 status = self._status_of(kind, jid)
                 if status in Status.ACTIVE:
-                    raise ApiError(
-                        409,
+                    raise JobConflict(
                         f"The {kind} job is still active (status: {status}). All jobs must "
                         "finish before scheduling a delete job.",
                     )
@@ -411,18 +405,19 @@ class JobManager:
     # -- plugin jobs ----------------------------------------------------------------------
 
     def submit_plugin(self, request: PluginJobRequest) -> tuple[dict, dict]:
-        mode = self.settings.storage_env
-        if self.settings.innetwork and request.output_dir is None:
-            raise ApiError(400, "output_dir: field is required")
-        if mode == "zipfile" and request.data_file is None:
-            raise ApiError(400, "data_file: field is required")
+        if self.mode.innetwork and request.output_dir is None:
+            raise InvalidRequest("output_dir: field is required")
+        if not self.mode.innetwork and request.data_file is None:
+            raise InvalidRequest("data_file: field is required")
         if not request.entrypoint:
-            raise ApiError(400, "entrypoint: cannot be empty")
+            raise InvalidRequest("entrypoint: cannot be empty")
         env = parse_env(request.env)
-        if request.number_of_workers != 1:
-            raise ApiError(400, "number_of_workers: only 1 is supported by localcompute")
+        # A job runs once, with the resources of all its workers (Kubernetes would run
+        # number_of_workers pods of the same command).
+        if not 1 <= request.number_of_workers <= MAX_WORKERS:
+            raise InvalidRequest(f"number_of_workers: must be between 1 and {MAX_WORKERS}")
         if request.gpu_limit > 0:
-            raise ApiError(400, "gpu_limit: no GPUs are available on localcompute")
+            raise InvalidRequest("gpu_limit: no GPUs are available on localcompute")
         plugin = self._installed_plugin(request)
 
         jid = request.jid
@@ -430,17 +425,15 @@ class JobManager:
             existing = self._existing(Kind.PLUGIN, jid)
             if existing is not None:
                 return {}, existing
-            if self.settings.requires_copy_job:
+            if self.mode.requires_copy_job:
                 copy_status = self._status_of(Kind.COPY, jid)
                 if copy_status is None:
-                    raise ApiError(
-                        409,
+                    raise JobConflict(
                         "No copy job found. A copy job must complete successfully before "
                         "scheduling a plugin job.",
                     )
                 if copy_status != Status.FINISHED_SUCCESSFULLY:
-                    raise ApiError(
-                        409,
+                    raise JobConflict(
                         f"Copy job has not completed successfully (status: {copy_status}). "
                         "Run the copy job first.",
                     )
@@ -452,7 +445,7 @@ class JobManager:
             )
             destination = self._output_destination(request.output_dir, paths.outgoing)
             data: dict = {}
-            if mode == "zipfile":
+            if not self.mode.innetwork:
                 data = self._receive_zip(jid, request.data_file, paths.incoming)
             paths.incoming.mkdir(parents=True, exist_ok=True)
             # Fresh and empty, so the outputs are this run's alone.
@@ -467,21 +460,12 @@ class JobManager:
 
     def _output_destination(self, output_dir: str | None, outgoing: Path) -> Path:
         """Where the outputs go once collected; refuses an output folder that isn't empty."""
-        if self.settings.storage_env == "zipfile":
-            return outgoing
         try:
-            output = staging.storage_path(output_dir or "")
-            if self.settings.storage_env == "swift":
-                occupied = bool(self.object_storage.ls(output))
-                destination = outgoing
-            else:
-                destination = staging.resolve_inside(self.settings.storebase, output)
-                occupied = destination.exists() and any(destination.iterdir())
+            return self.mode.output_destination(output_dir, outgoing)
         except staging.StagingError as e:
-            raise ApiError(400, f"output_dir: {e}") from e
-        if occupied:
-            raise ApiError(409, f"output_dir: {output} is not empty")
-        return destination
+            raise InvalidRequest(f"output_dir: {e}") from e
+        except Occupied as e:
+            raise JobConflict(f"output_dir: {e} is not empty") from e
 
     def _admit(self) -> None:
         """Start queued plugin jobs, oldest first, while fewer than max_jobs run."""
@@ -507,18 +491,17 @@ class JobManager:
             plugin = self.catalogue.find(request.image)
         except CatalogueError as e:
             logger.error("%s", e)
-            raise ApiError(500, "the plugin catalogue is unreadable") from e
+            raise CatalogueUnreadable("the plugin catalogue is unreadable") from e
         if plugin is None:
-            raise ApiError(400, f"image not installed locally: {request.image}")
+            raise InvalidRequest(f"image not installed locally: {request.image}")
         requested = os.path.basename(request.entrypoint[-1])
         if requested != plugin.selfexec:
-            raise ApiError(
-                400,
+            raise InvalidRequest(
                 f"image not installed locally: {request.image} runs {plugin.selfexec!r}, "
                 f"not {requested!r}",
             )
         if not os.access(plugin.executable, os.X_OK):
-            raise ApiError(400, f"image not installed locally: {plugin.executable} is missing")
+            raise InvalidRequest(f"image not installed locally: {plugin.executable} is missing")
         return plugin
 
     def _receive_zip(self, jid: str, data_file: BinaryIO, incoming: Path) -> dict:
@@ -528,10 +511,10 @@ class JobManager:
             nfiles = staging.extract_zip(data_file, incoming)
         except staging.StagingError as e:
             shutil.rmtree(incoming, ignore_errors=True)
-            raise ApiError(400, str(e)) from e
+            raise InvalidRequest(str(e)) from e
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as e:
             shutil.rmtree(incoming, ignore_errors=True)
-            raise ApiError(400, "data_file: Bad zip file") from e
+            raise InvalidRequest("data_file: Bad zip file") from e
         return {"jid": jid, "nfiles": nfiles, "timestamp": now_iso(), "path": str(incoming)}
 
     def _monitor_loop(self) -> None:
@@ -561,19 +544,16 @@ class JobManager:
         try:
             prefix = staging.storage_path(job_output_path)
         except staging.StagingError as e:
-            raise ApiError(400, f"job_output_path: {e}") from e
-        if self.settings.storage_env == "fslink":
-            output = staging.resolve_inside(self.settings.storebase, prefix)
-        else:
-            output = self.settings.job_dir(jid) / "outgoing"
+            raise InvalidRequest(f"job_output_path: {e}") from e
+        output = self.mode.outputs_folder(prefix, self.settings.job_dir(jid) / "outgoing")
         if not output.is_dir():
-            raise ApiError(404, f"No output found for job {jid}.")
+            raise JobNotFound(f"No output found for job {jid}.")
         return {"job_output_path": prefix, "rel_file_paths": staging.list_outputs(output)}
 
     def output_zip(self, jid: str) -> BinaryIO:
         outgoing = self.settings.job_dir(jid) / "outgoing"
         if not outgoing.is_dir():
-            raise ApiError(404, f"No output found for job {jid}.")
+            raise JobNotFound(f"No output found for job {jid}.")
         sink = tempfile.TemporaryFile(dir=self.settings.data_dir)
         staging.write_zip(outgoing, sink)
         sink.seek(0)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from . import processes, staging
+from . import cgroups, processes, staging
 from .catalogue import InstalledPlugin
 from .config import Settings
 from .sandbox import JobPaths, make_sandbox, runtime_paths
@@ -70,28 +70,45 @@ def localize_path_args(args: list[str], path_flags: list[str], input_dir: str) -
     return localized
 
 
-def tail_lines(path: Path, count: int) -> str:
-    """The last ``count`` lines of a possibly large text file."""
+def tail_lines(path: Path, count: int, max_bytes: int | None = None) -> str:
+    """The last ``count`` lines of a possibly large text file, at most ``max_bytes`` of them
+    (the start of the first line may then be cut)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
             position = f.tell()
             chunks: list[bytes] = []
             newlines = 0
+            read = 0
             while position > 0 and newlines <= count:
+                if max_bytes is not None and read > max_bytes:
+                    break
                 step = min(65536, position)
                 position -= step
                 f.seek(position)
                 chunk = f.read(step)
                 chunks.append(chunk)
                 newlines += chunk.count(b"\n")
+                read += len(chunk)
     except FileNotFoundError:
         return ""
     lines = b"".join(reversed(chunks)).splitlines(keepends=True)
-    return b"".join(lines[-count:]).decode("utf-8", errors="replace")
+    tail = b"".join(lines[-count:])
+    if max_bytes is not None and len(tail) > max_bytes:
+        tail = tail[-max_bytes:]
+    return tail.decode("utf-8", errors="replace")
 
 
-def describe_exit(returncode: int | None, signum: int | None) -> str:
+def job_cores(request: PluginJobRequest) -> int:
+    """Whole cores of the job: its workers' ⌈cpu_limit / 1000⌉ (thread caps, CPU time)."""
+    return max(1, math.ceil(request.cpu_limit / 1000)) * request.number_of_workers
+
+
+def describe_exit(returncode: int | None, signum: int | None, oom_kills: int = 0) -> str:
+    if oom_kills:
+        if returncode is None:
+            return "killed: out of memory"
+        return f"exited with code {returncode} (out of memory)"
     if signum is not None:
         try:
             name = signal.Signals(signum).name
@@ -113,6 +130,7 @@ class PluginRunner:
         self.settings = settings
         self.store = store
         self.sandbox = make_sandbox(settings.sandbox, settings.data_dir)
+        self.cgroups = cgroups.detect(settings.cgroups, settings.cgroup_parent)
         self._processes: dict[int, subprocess.Popen] = {}
         self._processes_lock = threading.Lock()
         self._killing: set[str] = set()
@@ -126,14 +144,63 @@ class PluginRunner:
 
     def _rlimits(self, request: PluginJobRequest) -> dict[str, int | None]:
         settings = self.settings
-        cores = max(1, math.ceil(request.cpu_limit / 1000))
         address_space = None
         if settings.memory_factor > 0 and request.memory_limit > 0:
-            mib = request.memory_limit * settings.memory_factor + settings.memory_headroom_mib
+            memory = request.memory_limit * request.number_of_workers
+            mib = memory * settings.memory_factor + settings.memory_headroom_mib
             address_space = int(mib * 1024 * 1024)
-        cpu = settings.max_cpu_seconds or settings.max_seconds * cores
+        cpu = settings.max_cpu_seconds or settings.max_seconds * job_cores(request)
         fsize = settings.max_file_mib * 1024 * 1024 if settings.max_file_mib > 0 else None
         return {"RLIMIT_AS": address_space, "RLIMIT_CPU": cpu, "RLIMIT_FSIZE": fsize}
+
+    def _memory_cap_mib(self, request: PluginJobRequest) -> int | None:
+        """The job's cgroup memory cap: its workers' memory_limit plus the headroom."""
+        if request.memory_limit <= 0:
+            return None
+        memory = request.memory_limit * request.number_of_workers
+        return memory + self.settings.memory_headroom_mib
+
+    def _cgroups(self, request: PluginJobRequest) -> dict | None:
+        if self.cgroups is None:
+            return None
+        cap = self._memory_cap_mib(request)
+        cpu = request.cpu_limit * request.number_of_workers if request.cpu_limit > 0 else None
+        plan = self.cgroups.for_job(
+            request.jid,
+            memory_bytes=cap * 1024 * 1024 if cap else None,
+            cpu_millicores=cpu,
+            max_tasks=self.settings.max_tasks,
+        )
+        return plan.spec()
+
+    def _notes(self, request: PluginJobRequest, rlimits: dict[str, int | None]) -> dict:
+        """The job's limits in words, for the end of a failed job's log."""
+        workers = request.number_of_workers
+        memory = f"memory_limit {request.memory_limit} MiB"
+        if workers > 1:
+            memory += f" × {workers} workers"
+        limits = []
+        cap = self._memory_cap_mib(request)
+        if self.cgroups is not None and cap:
+            limits.append(
+                f"memory {cap} MiB for the whole job ({memory} + "
+                f"{self.settings.memory_headroom_mib} MiB headroom)"
+            )
+        if rlimits["RLIMIT_AS"]:
+            limits.append(f"address space {rlimits['RLIMIT_AS'] >> 20} MiB per process")
+        cpu = request.cpu_limit * workers
+        if self.cgroups is not None and "cpu" in self.cgroups.parents:
+            cores = cpu / 1000
+            limits.append(f"CPU {cpu}m ({cores:g} core{'' if cores == 1 else 's'})")
+        if self.cgroups is not None and "pids" in self.cgroups.parents:
+            limits.append(f"{self.settings.max_tasks} processes and threads")
+        notes = {"failed": f"the plugin failed; its limits: {', '.join(limits) or 'none'}"}
+        if cap:
+            notes["oom"] = (
+                f"out of memory: the kernel killed the plugin when the job reached its memory "
+                f"cap of {cap} MiB ({memory} + {self.settings.memory_headroom_mib} MiB headroom)"
+            )
+        return notes
 
     def prepare(
         self,
@@ -157,23 +224,28 @@ class PluginRunner:
             argv.append(str(view.incoming))
         argv.append(str(view.outgoing))
 
-        threads = str(max(1, math.ceil(request.cpu_limit / 1000)))
+        threads = str(job_cores(request))
         env = {
             **job_env,
             "PATH": f"{plugin.bin_dir}:/usr/local/bin:/usr/bin:/bin",
             "HOME": str(view.scratch),
             "TMPDIR": str(view.scratch),
             "LANG": "C.UTF-8",
+            # What a Python plugin prints reaches the job log (and CUBE's summary) at once.
+            "PYTHONUNBUFFERED": "1",
             "OMP_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
             "NUMEXPR_NUM_THREADS": threads,
         }
+        rlimits = self._rlimits(request)
         spec = {
             "argv": self.sandbox.wrap(argv, paths, runtime_paths(plugin.executable)),
             "env": env,
             "cwd": str(paths.scratch),
-            "rlimits": self._rlimits(request),
+            "rlimits": rlimits,
+            "cgroups": self._cgroups(request),
+            "notes": self._notes(request, rlimits),
             # bubblewrap reports a plugin killed by signal N as exit code 128 + N.
             "exit_codes_carry_signals": self.sandbox.name != "off",
         }
@@ -195,6 +267,10 @@ class PluginRunner:
         job_dir = self.settings.job_dir(jid)
         spec = {**json.loads(record.launch_spec), "exit_path": str(self.exit_path(jid))}
         self.exit_path(jid).unlink(missing_ok=True)
+        if self.cgroups is not None:
+            # Groups of an earlier run of this jid, whose launcher was killed.
+            self.cgroups.kill_job(jid)
+            self.cgroups.remove_job(jid)
         if self.sandbox.name == "off":
             logger.warning("job %s runs UNCONFINED (LOCALCOMPUTE_SANDBOX=off)", jid)
         with open(self.log_path(jid), "wb") as log:
@@ -257,7 +333,9 @@ class PluginRunner:
             changes["status"] = (
                 Status.FINISHED_SUCCESSFULLY if success else Status.FINISHED_WITH_ERROR
             )
-            changes["message"] = record.stop_reason or describe_exit(returncode, signum)
+            changes["message"] = record.stop_reason or describe_exit(
+                returncode, signum, outcome.get("oom_kills") or 0
+            )
         elif record.stop_reason:
             changes.update(status=Status.FINISHED_WITH_ERROR, message=record.stop_reason)
         else:
@@ -268,6 +346,10 @@ class PluginRunner:
             # Leftovers of a launcher that died without reaping its plugin.
             if processes.group_alive(record.pid):
                 self._kill_async(record)
+        if outcome is None and self.cgroups is not None:
+            # The launcher died before it could empty and remove the job's groups.
+            self.cgroups.kill_job(record.jid)
+            self.cgroups.remove_job(record.jid)
         self.forget_process(record.pid)
         # A job that vanished may still have processes writing; it is run again instead.
         if changes["status"] != Status.UNDEFINED:

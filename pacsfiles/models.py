@@ -6,6 +6,8 @@ class PACS(models.Model):
 
     class Meta:
         ordering = ("identifier",)
+        verbose_name = "PACS"
+        verbose_name_plural = "PACS"
 
     def __str__(self) -> str:
         return self.identifier
@@ -41,6 +43,7 @@ class PACSFile(models.Model):
 
     class Meta:
         ordering = ("-fname",)
+        verbose_name = "PACS file"
 
     def __str__(self) -> str:
         return self.fname

@@ -1,14 +1,12 @@
 from rest_framework import generics, permissions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
 from cube.downloads import StoredFileDownload
+from cube.permissions import IsSuperuser, ReadOnly
 from pacsfiles import services
 from pacsfiles.filters import PACSFileFilter
 from pacsfiles.models import PACSFile
 from pacsfiles.serializers import DICOM_FIELDS, PACSFileSerializer
-from users.permissions import IsSuperuserOrReadOnly
 
 FILES = PACSFile.objects.select_related("pacs")
 
@@ -16,8 +14,7 @@ FILES = PACSFile.objects.select_related("pacs")
 class PACSFileList(CollectionJsonMixin, generics.ListCreateAPIView):
     queryset = FILES
     serializer_class = PACSFileSerializer
-    permission_classes = (permissions.IsAuthenticated, IsSuperuserOrReadOnly)
-    parser_classes = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
+    permission_classes = (permissions.IsAuthenticated, ReadOnly | IsSuperuser)
     filterset_class = PACSFileFilter
     search_view_name = "pacsfile-list-query-search"
     filter_backends = ()

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import models
 
-from plugins.models import JOB_COUNTERS, Plugin, PluginParameter
+from plugins.models import Plugin, PluginParameter
+from plugins.status import job_count_annotations
 
 
 class Pipeline(models.Model):
@@ -110,14 +111,7 @@ class PipelineInstance(models.Model):
 class WorkflowQuerySet(models.QuerySet):
     def with_job_counts(self) -> "WorkflowQuerySet":
         """Annotate the eight job counters of the member instances."""
-        return self.annotate(
-            **{
-                counter: models.Count(
-                    "plugin_instances", filter=models.Q(plugin_instances__status=status)
-                )
-                for counter, status in JOB_COUNTERS.items()
-            }
-        )
+        return self.annotate(**job_count_annotations())
 
 
 class Workflow(models.Model):

@@ -19,8 +19,9 @@ from pipelines.models import (
 )
 from pipelines.services.trees import plugin_tree_of
 from plugins.fields import CPUField, MemoryField
-from plugins.models import JOB_COUNTERS, PluginInstance, PluginType
-from plugins.serializers import OmitNullMixin, optional_link
+from plugins.models import PluginInstance, PluginType
+from plugins.serializers import OmitNullMixin, optional_link, owned_previous_instance
+from plugins.status import JOB_COUNTERS
 from storage.keys import LINK_NAME_MESSAGE, is_link_name
 
 
@@ -275,20 +276,6 @@ def yaml_node(node: Any) -> dict:
     return canonical
 
 
-def previous_instance(previous_plugin_inst_id: int, user) -> PluginInstance:
-    previous = PluginInstance.objects.select_related("feed").filter(pk=previous_plugin_inst_id)
-    previous = previous.first()
-    if previous is None:
-        raise serializers.ValidationError(
-            f"Couldn't find any 'previous' plugin instance with id {previous_plugin_inst_id}."
-        )
-    if not previous.feed.is_owned_by(user):
-        raise serializers.ValidationError(
-            f"User is not an owner of feed for previous instance with id {previous_plugin_inst_id}."
-        )
-    return previous
-
-
 class PipelineInstanceSerializer(serializers.HyperlinkedModelSerializer):
     previous_plugin_inst_id = serializers.IntegerField(min_value=1, write_only=True)
     pipeline_id = serializers.IntegerField(read_only=True)
@@ -313,7 +300,7 @@ class PipelineInstanceSerializer(serializers.HyperlinkedModelSerializer):
         extra_kwargs = {"url": {"view_name": "pipelineinstance-detail"}}
 
     def validate_previous_plugin_inst_id(self, value: int) -> PluginInstance:
-        return previous_instance(value, self.context["request"].user)
+        return owned_previous_instance(value, self.context["request"].user)
 
 
 class PipelineInstanceUpdateSerializer(PipelineInstanceSerializer):
@@ -359,7 +346,7 @@ class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
         extra_kwargs = {"url": {"view_name": "workflow-detail"}}
 
     def validate_previous_plugin_inst_id(self, value: int) -> PluginInstance:
-        return previous_instance(value, self.context["request"].user)
+        return owned_previous_instance(value, self.context["request"].user)
 
 
 class WorkflowUpdateSerializer(WorkflowSerializer):

@@ -1,11 +1,12 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
 from cube.downloads import StoredFileDownload
+from cube.permissions import IsOwner, IsSuperuser, ReadOnly
+from cube.views import PartialUpdate
 from pipelines import filters, serializers
 from pipelines.models import (
     DefaultPipingParameter,
@@ -19,9 +20,6 @@ from pipelines.permissions import CanChangeDefaults, CanReadPipeline
 from pipelines.services import runs, sourcefiles, trees
 from plugins.models import Plugin, PluginInstance
 from plugins.serializers import PluginInstanceSerializer, PluginSerializer
-from users.permissions import IsOwnerOrSuperuserOrReadOnly
-
-ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
 
 PIPELINES = Pipeline.objects.select_related("owner", "source_file")
 PLUGIN_INSTANCES = PluginInstance.objects.select_related(
@@ -46,7 +44,6 @@ class VisiblePipelines:
 class PipelineList(VisiblePipelines, CollectionJsonMixin, generics.ListCreateAPIView):
     serializer_class = serializers.PipelineSerializer
     permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
-    parser_classes = ALL_PARSERS
     filterset_class = filters.PipelineFilter
     search_view_name = "pipeline-list-query-search"
     filter_backends = ()
@@ -73,21 +70,17 @@ class PipelineListQuerySearch(VisiblePipelines, CollectionJsonMixin, generics.Li
     template_fields = ()
 
 
-class PipelineDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class PipelineDetail(PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "put", "delete"]
     queryset = PIPELINES
     serializer_class = serializers.PipelineUpdateSerializer
     permission_classes = (permissions.IsAuthenticatedOrReadOnly, CanReadPipeline)
-    parser_classes = ALL_PARSERS
 
     def get_template_fields(self):
         fields = ["name", "authors", "category", "description"]
         if self.get_object().locked:
             fields.append("locked")
         return fields
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = trees.update_pipeline(
@@ -156,7 +149,6 @@ class DefaultPipingParameterDetail(CollectionJsonMixin, generics.RetrieveUpdateA
     http_method_names = ["get", "put"]
     serializer_class = serializers.DefaultPipingParameterSerializer
     permission_classes = (permissions.IsAuthenticatedOrReadOnly, CanChangeDefaults)
-    parser_classes = ALL_PARSERS
     template_fields = ("value",)
     parameter_types: tuple[str, ...] = ()
 
@@ -217,7 +209,6 @@ class PipelineInstanceList(PipelineSubresource, generics.ListCreateAPIView):
 
     serializer_class = serializers.PipelineInstanceSerializer
     permission_classes = (permissions.IsAuthenticated,)
-    parser_classes = ALL_PARSERS
 
     def get_queryset(self):
         return PIPELINE_INSTANCES.filter(pipeline=self.get_pipeline())
@@ -268,16 +259,14 @@ class AllPipelineInstanceListQuerySearch(CollectionJsonMixin, generics.ListAPIVi
     template_fields = ()
 
 
-class PipelineInstanceDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class PipelineInstanceDetail(
+    PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView
+):
     http_method_names = ["get", "put", "delete"]
     queryset = PIPELINE_INSTANCES
     serializer_class = serializers.PipelineInstanceUpdateSerializer
-    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuserOrReadOnly)
-    parser_classes = ALL_PARSERS
+    permission_classes = (permissions.IsAuthenticated, ReadOnly | IsOwner | IsSuperuser)
     template_fields = ("title", "description")
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = runs.update_pipeline_instance(
@@ -305,7 +294,6 @@ class WorkflowList(PipelineSubresource, generics.ListCreateAPIView):
 
     serializer_class = serializers.WorkflowSerializer
     permission_classes = (permissions.IsAuthenticated,)
-    parser_classes = ALL_PARSERS
     template_fields = ("previous_plugin_inst_id", "title", "nodes_info")
 
     def get_queryset(self):
@@ -341,16 +329,12 @@ class AllWorkflowListQuerySearch(CollectionJsonMixin, generics.ListAPIView):
     template_fields = ()
 
 
-class WorkflowDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class WorkflowDetail(PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "put", "delete"]
     queryset = WORKFLOWS
     serializer_class = serializers.WorkflowUpdateSerializer
-    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuserOrReadOnly)
-    parser_classes = ALL_PARSERS
+    permission_classes = (permissions.IsAuthenticated, ReadOnly | IsOwner | IsSuperuser)
     template_fields = ("title",)
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = runs.update_workflow(

@@ -8,8 +8,8 @@ from plugins.models import (
     PluginInstance,
     PluginInstanceFile,
     PluginMeta,
-    Status,
 )
+from plugins.status import Status
 
 
 def any_of(*lookups: str):
@@ -87,12 +87,10 @@ class PluginFilter(django_filters.FilterSet):
 
 def filter_root_id(queryset: QuerySet, name: str, value: int) -> QuerySet:
     """The instance with this id and all of its descendants."""
-    from plugins.services.instances import descendant_ids
-
     root = PluginInstance.objects.filter(pk=value).first()
     if root is None:
         return queryset.none()
-    return queryset.filter(pk__in=descendant_ids(root))
+    return queryset.filter(pk__in=PluginInstance.objects.descendant_ids(root.pk))
 
 
 # Foreign keys are filtered as ``<fk>__id``: Django range-checks integer lookups on the target

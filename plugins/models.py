@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from feeds.models import Feed
+from plugins.status import ACTIVE_STATUSES, Status
 
 MAX_INT = 2147483647
 
@@ -142,42 +142,18 @@ class PluginParameter(models.Model):
         return self.name
 
 
-class Status(models.TextChoices):
-    CREATED = "created"
-    WAITING = "waiting"
-    SCHEDULED = "scheduled"
-    STARTED = "started"
-    REGISTERING_FILES = "registeringFiles"
-    FINISHED_SUCCESSFULLY = "finishedSuccessfully"
-    FINISHED_WITH_ERROR = "finishedWithError"
-    CANCELLED = "cancelled"
-
-
-ACTIVE_STATUSES = (
-    Status.CREATED,
-    Status.WAITING,
-    Status.SCHEDULED,
-    Status.STARTED,
-    Status.REGISTERING_FILES,
-)
-FAILED_STATUSES = (Status.FINISHED_WITH_ERROR, Status.CANCELLED)
-
-# Wire name of each feed job counter and the status it counts.
-JOB_COUNTERS = {
-    "created_jobs": Status.CREATED,
-    "waiting_jobs": Status.WAITING,
-    "scheduled_jobs": Status.SCHEDULED,
-    "started_jobs": Status.STARTED,
-    "registering_jobs": Status.REGISTERING_FILES,
-    "finished_jobs": Status.FINISHED_SUCCESSFULLY,
-    "errored_jobs": Status.FINISHED_WITH_ERROR,
-    "cancelled_jobs": Status.CANCELLED,
-}
-
-
 class PluginInstanceQuerySet(models.QuerySet):
     def active(self) -> "PluginInstanceQuerySet":
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def descendant_ids(self, root_id: int) -> list[int]:
+        """The id of ``root_id`` and those of all its descendants, breadth first."""
+        ids = [root_id]
+        frontier = [root_id]
+        while frontier:
+            frontier = list(self.filter(previous_id__in=frontier).values_list("pk", flat=True))
+            ids.extend(frontier)
+        return ids
 
 
 class PluginInstance(models.Model):
@@ -191,7 +167,9 @@ class PluginInstance(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="next"
     )
     plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="instances")
-    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="plugin_instances")
+    feed = models.ForeignKey(
+        "feeds.Feed", on_delete=models.CASCADE, related_name="plugin_instances"
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     compute_resource = models.ForeignKey(
         ComputeResource,
@@ -209,8 +187,11 @@ class PluginInstance(models.Model):
     memory_limit = models.IntegerField()
     number_of_workers = models.IntegerField()
     gpu_limit = models.IntegerField()
-    # When the current remote job phase was last seen to change; drives stuck-job recovery.
+    # When the current remote job phase was last seen to change.
     status_changed = models.DateTimeField(auto_now_add=True)
+    # A worker advancing the instance's job holds it until then (see services.jobs.claim);
+    # a worker that died lets it go when the time passes.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     workflow = models.ForeignKey(
         "pipelines.Workflow",
         on_delete=models.SET_NULL,
@@ -256,7 +237,7 @@ class PluginInstanceFile(models.Model):
     fsize = models.BigIntegerField()
     plugin_inst = models.ForeignKey(PluginInstance, on_delete=models.CASCADE, related_name="files")
     # Denormalised from the instance so feed listings page over one index.
-    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="files")
+    feed = models.ForeignKey("feeds.Feed", on_delete=models.CASCADE, related_name="files")
 
     class Meta:
         ordering = ("-fname",)

@@ -1,4 +1,5 @@
 import posixpath
+from collections.abc import Mapping
 
 from rest_framework import serializers
 
@@ -13,7 +14,13 @@ from plugins.models import (
     PluginInstanceSplit,
     PluginMeta,
     PluginParameter,
+    PluginType,
 )
+from plugins.regexes import UnsafeRegex, check_filter_list
+from plugins.services.instances import choose_compute_resource
+
+# Each filter of a split creates an instance in the request.
+MAX_SPLITS = 100
 
 
 class OmitNullMixin:
@@ -194,16 +201,29 @@ class PluginInstanceCreateSerializer(PluginInstanceSerializer):
         return PluginInstanceSerializer(instance, context=self.context).data
 
     def validate(self, attrs: dict) -> dict:
+        """Resolve the request into ``create_plugin_instance``'s arguments."""
         plugin: Plugin = self.context["plugin"]
+        user = self.context["request"].user
+        limits = {}
         for field, low, high in (
             ("cpu_limit", plugin.min_cpu_limit, plugin.max_cpu_limit),
             ("memory_limit", plugin.min_memory_limit, plugin.max_memory_limit),
             ("number_of_workers", plugin.min_number_of_workers, plugin.max_number_of_workers),
             ("gpu_limit", plugin.min_gpu_limit, plugin.max_gpu_limit),
         ):
-            if field in attrs and not low <= attrs[field] <= high:
-                raise serializers.ValidationError({field: ["This field value is out of range."]})
-        name = attrs.get("compute_resource_name")
+            if field in attrs:
+                limits[field] = attrs.pop(field)
+                if not low <= limits[field] <= high:
+                    raise serializers.ValidationError(
+                        {field: ["This field value is out of range."]}
+                    )
+        body = self.initial_data if isinstance(self.initial_data, Mapping) else {}
+        name = attrs.pop("compute_resource_name", None)
+        # caw sends compute_resource; it counts only when it names a registered resource.
+        alias = body.get("compute_resource")
+        if name is None and isinstance(alias, str):
+            if plugin.compute_resources.filter(name=alias).exists():
+                name = alias
         if name is not None and not plugin.compute_resources.filter(name=name).exists():
             raise serializers.ValidationError(
                 {
@@ -213,7 +233,40 @@ class PluginInstanceCreateSerializer(PluginInstanceSerializer):
                     ]
                 }
             )
-        return attrs
+        previous_id = attrs.pop("previous_id", None)
+        previous = None
+        if plugin.meta.type != PluginType.FS:
+            if previous_id is None:
+                raise serializers.ValidationError({"previous_id": ["This field is required."]})
+            try:
+                previous = owned_previous_instance(previous_id, user)
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"previous_id": error.detail}) from None
+        return {
+            **attrs,
+            "previous": previous,
+            "compute_resource": choose_compute_resource(plugin, name),
+            "limits": limits,
+            "parameters": {
+                parameter.name: body[parameter.name]
+                for parameter in plugin.parameters.all()
+                if parameter.name in body
+            },
+        }
+
+
+def owned_previous_instance(previous_id: int, user) -> PluginInstance:
+    """The instance a new one follows, which must be in a feed the user owns."""
+    previous = PluginInstance.objects.select_related("feed").filter(pk=previous_id).first()
+    if previous is None:
+        raise serializers.ValidationError(
+            f"Couldn't find any 'previous' plugin instance with id {previous_id}."
+        )
+    if not previous.feed.is_owned_by(user):
+        raise serializers.ValidationError(
+            f"User is not an owner of feed for previous instance with id {previous_id}."
+        )
+    return previous
 
 
 class PluginInstanceUpdateSerializer(PluginInstanceSerializer):
@@ -281,6 +334,16 @@ class PluginInstanceSplitSerializer(serializers.HyperlinkedModelSerializer):
     plugin_inst_id = serializers.IntegerField(read_only=True)
     compute_resource_name = serializers.CharField(write_only=True, required=False)
     plugin_inst = LinkField(lambda split: ("plugininstance-detail", {"pk": split.plugin_inst_id}))
+
+    def validate_filter(self, value: str) -> str:
+        """A comma list of bounded regexes; each one becomes a pl-topologicalcopy instance."""
+        try:
+            items = check_filter_list(value)
+        except UnsafeRegex as error:
+            raise serializers.ValidationError(str(error)) from None
+        if len(items) > MAX_SPLITS:
+            raise serializers.ValidationError(f"A split takes at most {MAX_SPLITS} filters.")
+        return value
 
     class Meta:
         model = PluginInstanceSplit

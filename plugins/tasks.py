@@ -1,45 +1,25 @@
-"""Celery shims: load the instance by primary key and call one service."""
+"""Celery shims: each calls one service. Services are imported inside the tasks because
+the services enqueue these tasks (through ``services.scheduler``)."""
 
 from celery import shared_task
 
-from plugins.models import PluginInstance
+
+@shared_task
+def advance_plugin_instance(instance_id: int, attempt: int = 0) -> None:
+    from plugins.services import jobs
+
+    jobs.advance_plugin_instance(instance_id, attempt=attempt)
 
 
-def load(instance_id: int) -> PluginInstance | None:
-    return (
-        PluginInstance.objects.select_related(
-            "plugin__meta", "compute_resource", "owner", "previous"
-        )
-        .filter(pk=instance_id)
-        .first()
+@shared_task
+def remove_remote_job(
+    compute_resource_id: int, job_id: str, cpu_limit: int, memory_limit: int
+) -> None:
+    from plugins.services import jobs
+
+    jobs.remove_remote_job(
+        compute_resource_id, job_id, cpu_limit=cpu_limit, memory_limit=memory_limit
     )
-
-
-@shared_task
-def submit_plugin_instance(instance_id: int, attempt: int = 0) -> None:
-    from plugins.services import jobs
-
-    instance = load(instance_id)
-    if instance is not None:
-        jobs.submit_plugin_instance(instance, attempt=attempt)
-
-
-@shared_task
-def check_plugin_instance(instance_id: int, attempt: int = 0) -> None:
-    from plugins.services import jobs
-
-    instance = load(instance_id)
-    if instance is not None:
-        jobs.check_plugin_instance(instance, attempt=attempt)
-
-
-@shared_task
-def delete_remote_job(instance_id: int) -> None:
-    from plugins.services import jobs
-
-    instance = load(instance_id)
-    if instance is not None:
-        jobs.delete_remote_job(instance)
 
 
 @shared_task

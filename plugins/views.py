@@ -3,11 +3,12 @@ from functools import cached_property
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
 from cube.downloads import StoredFileDownload
+from cube.permissions import IsOwner, IsSuperuser, ReadOnly
+from cube.views import PartialUpdate
+from feeds.permissions import CanReadFeedOf, IsAuthenticatedOrReadIfFeedPublic
 from plugins import filters, serializers
 from plugins.models import (
     ComputeResource,
@@ -20,11 +21,8 @@ from plugins.models import (
     PluginParameter,
     PluginType,
 )
-from plugins.permissions import CanReadFeedOf, CanReadInstance
 from plugins.services import instances as instance_services
-from users.permissions import IsOwnerOrSuperuserOrReadOnly
-
-ALL_PARSERS = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
+from plugins.services.parameters import sort_parameter_values
 
 
 def feeds_link(view) -> dict[str, str]:
@@ -161,7 +159,6 @@ class PluginInstanceList(CollectionJsonMixin, generics.ListCreateAPIView):
     """Runs a plugin (POST) and lists every instance of it (GET)."""
 
     serializer_class = serializers.PluginInstanceCreateSerializer
-    parser_classes = ALL_PARSERS
 
     def get_plugin(self) -> Plugin:
         return get_object_or_404(PLUGINS, pk=self.kwargs["pk"])
@@ -191,17 +188,8 @@ class PluginInstanceList(CollectionJsonMixin, generics.ListCreateAPIView):
         return fields + list(names)
 
     def perform_create(self, serializer):
-        data = dict(self.request.data.items())
-        validated = dict(serializer.validated_data)
-        # caw sends compute_resource; it counts only when it names a registered resource.
-        plugin = serializer.context["plugin"]
-        alias = data.get("compute_resource")
-        if "compute_resource_name" not in validated and isinstance(alias, str):
-            if plugin.compute_resources.filter(name=alias).exists():
-                validated["compute_resource_name"] = alias
-        validated.pop("previous_id", None)
         serializer.instance = instance_services.create_plugin_instance(
-            plugin, owner=self.request.user, data=data, **validated
+            serializer.context["plugin"], owner=self.request.user, **serializer.validated_data
         )
 
 
@@ -224,16 +212,14 @@ class AllPluginInstanceListQuerySearch(CollectionJsonMixin, generics.ListAPIView
     template_fields = ()
 
 
-class PluginInstanceDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView):
+class PluginInstanceDetail(
+    PartialUpdate, CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIView
+):
     http_method_names = ["get", "put", "delete"]
     queryset = INSTANCES
     serializer_class = serializers.PluginInstanceUpdateSerializer
-    permission_classes = (CanReadInstance, IsOwnerOrSuperuserOrReadOnly)
-    parser_classes = ALL_PARSERS
+    permission_classes = (IsAuthenticatedOrReadIfFeedPublic, ReadOnly | IsOwner | IsSuperuser)
     template_fields = ("title", "status")
-
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, partial=True, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = instance_services.update_plugin_instance(
@@ -251,7 +237,7 @@ class PluginInstanceDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAP
 class InstanceSubresource(CollectionJsonMixin, generics.ListAPIView):
     """Lists something of one instance, readable when the instance is."""
 
-    permission_classes = (CanReadInstance,)
+    permission_classes = (IsAuthenticatedOrReadIfFeedPublic,)
     template_fields = ()
 
     @cached_property
@@ -266,7 +252,7 @@ class PluginInstanceDescendantList(InstanceSubresource):
     serializer_class = serializers.PluginInstanceSerializer
 
     def get_queryset(self):
-        descendants = instance_services.descendant_ids(self.instance)
+        descendants = PluginInstance.objects.descendant_ids(self.instance.pk)
         return INSTANCES.filter(pk__in=descendants).order_by("id")
 
 
@@ -275,7 +261,7 @@ class PluginInstanceParameterList(InstanceSubresource):
 
     def get_queryset(self):
         values = list(self.instance.parameter_values.select_related("plugin_param"))
-        return instance_services.sort_parameter_values(values)
+        return sort_parameter_values(values)
 
 
 class PluginInstanceFileList(InstanceSubresource):
@@ -294,7 +280,7 @@ class PluginInstanceFileList(InstanceSubresource):
 
 class TypedParameterDetail(CollectionJsonMixin, generics.RetrieveAPIView):
     serializer_class = serializers.PluginInstanceParameterSerializer
-    permission_classes = (CanReadInstance,)
+    permission_classes = (IsAuthenticatedOrReadIfFeedPublic,)
     template_fields = ()
     parameter_type: str = ""
 
@@ -340,7 +326,6 @@ class FileResource(StoredFileDownload):
 
 class PluginInstanceSplitList(CollectionJsonMixin, generics.ListCreateAPIView):
     serializer_class = serializers.PluginInstanceSplitSerializer
-    parser_classes = ALL_PARSERS
     template_fields = ("filter", "compute_resource_name")
 
     def get_queryset(self):

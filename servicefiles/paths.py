@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from storage.keys import LINK_NAME_MESSAGE, is_link_name
+from storage.keys import LINK_NAME_MESSAGE, has_bad_segment, is_link_name
 
 
 def clean_service_path(path: str, *, prefix: str) -> str:
@@ -13,7 +13,7 @@ def clean_service_path(path: str, *, prefix: str) -> str:
     path = path.strip(" ").strip("/")
     if not path.startswith(prefix):
         raise serializers.ValidationError(f"File path must start with '{prefix}'.")
-    if any(segment in ("", ".", "..") for segment in path.split("/")):
+    if has_bad_segment(path):
         raise serializers.ValidationError("File path may not contain empty, '.' or '..' segments.")
     if is_link_name(path):
         raise serializers.ValidationError(LINK_NAME_MESSAGE)

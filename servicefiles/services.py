@@ -3,8 +3,9 @@ import logging
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
+from cube.storage import get_storage
 from servicefiles.models import Service, ServiceFile
-from storage import ObjectNotFound, get_storage
+from storage import ObjectNotFound
 
 logger = logging.getLogger(__name__)
 

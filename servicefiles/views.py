@@ -1,14 +1,12 @@
 from rest_framework import generics, permissions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
 from cube.downloads import StoredFileDownload
+from cube.permissions import IsSuperuser, ReadOnly
 from servicefiles import services
 from servicefiles.filters import ServiceFileFilter
 from servicefiles.models import ServiceFile
 from servicefiles.serializers import ServiceFileSerializer
-from users.permissions import IsSuperuserOrReadOnly
 
 FILES = ServiceFile.objects.select_related("service")
 
@@ -16,8 +14,7 @@ FILES = ServiceFile.objects.select_related("service")
 class ServiceFileList(CollectionJsonMixin, generics.ListCreateAPIView):
     queryset = FILES
     serializer_class = ServiceFileSerializer
-    permission_classes = (permissions.IsAuthenticated, IsSuperuserOrReadOnly)
-    parser_classes = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
+    permission_classes = (permissions.IsAuthenticated, ReadOnly | IsSuperuser)
     filterset_class = ServiceFileFilter
     search_view_name = "servicefile-list-query-search"
     filter_backends = ()

@@ -21,6 +21,18 @@ class ObjectExists(StorageError):
     """A put that may not replace found an object under the key already."""
 
 
+class StoredObject(Protocol):
+    """An object being read: its chunks, and its size when it was opened."""
+
+    size: int
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def __next__(self) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class Storage(Protocol):
     def put(
         self, key: str, stream: BinaryIO, *, length: int | None = None, replace: bool = True
@@ -36,8 +48,12 @@ class Storage(Protocol):
         previous object (or nothing) under ``key``.
         """
 
-    def open(self, key: str) -> Iterator[bytes]:
-        """Yield the object's bytes in chunks. Raises ObjectNotFound."""
+    def open(self, key: str) -> StoredObject:
+        """The object's bytes in chunks, and its size. Raises ObjectNotFound.
+
+        ``size`` belongs to the version being read, so a download's Content-Length always
+        matches its body even if the object is replaced meanwhile.
+        """
 
     def ls(self, prefix: str) -> list[str]:
         """Every key equal to ``prefix`` or under ``prefix + '/'``, sorted."""

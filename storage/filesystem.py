@@ -39,7 +39,11 @@ class FilesystemStorage:
         directory = os.path.dirname(path)
         temp = os.path.join(directory, f"{TEMP_PREFIX}{secrets.token_hex(8)}")
         with _writing(key):
-            os.makedirs(directory, exist_ok=True)
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as error:
+                # An object holds the name of one of the key's folders.
+                raise ObjectExists(key) from error
             # os.open with 0o666 honours the umask; tempfile.mkstemp would force 0o600.
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
@@ -56,7 +60,7 @@ class FilesystemStorage:
             raise
         return written
 
-    def open(self, key: str) -> Iterator[bytes]:
+    def open(self, key: str) -> "_StoredFile":
         path = self._path(key)
         with _reading(key):
             # Closed by the generator, which also reports read errors.
@@ -140,7 +144,10 @@ class FilesystemStorage:
         if source == destination:
             return
         with _writing(destination):
-            os.makedirs(os.path.dirname(destination_path), exist_ok=True)
+            try:
+                os.makedirs(os.path.dirname(destination_path), exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as error:
+                raise ObjectExists(destination) from error
             try:
                 os.replace(source_path, destination_path)
             except FileNotFoundError as error:
@@ -161,6 +168,8 @@ class FilesystemStorage:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:
+            if error.errno == errno.ENAMETOOLONG:
+                return None  # no file can have such a name here
             raise StorageError(f"{key}: {error.strerror}") from error
 
     def _require_file(self, key: str) -> str:
@@ -244,6 +253,8 @@ class _StoredFile:
 
     def __init__(self, key: str, file: BinaryIO):
         self.key, self.file = key, file
+        # Puts replace files by renaming, so the open file keeps this size while it is read.
+        self.size = os.fstat(file.fileno()).st_size
 
     def __iter__(self) -> "_StoredFile":
         return self
@@ -276,6 +287,8 @@ def _reading(key: str) -> Iterator[None]:
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as error:
         raise ObjectNotFound(key) from error
     except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise ObjectNotFound(key) from error
         raise StorageError(f"{key}: {error.strerror}") from error
 
 

@@ -11,7 +11,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, BinaryIO, TypeVar
@@ -93,13 +93,13 @@ class SwiftStorage:
             self._delete_segments(old_segments)
         return written
 
-    def open(self, key: str) -> Iterator[bytes]:
+    def open(self, key: str) -> "_SwiftObject":
         check_key(key)
         with _swift_errors(key):
-            _headers, body = self._client().get_object(
+            headers, body = self._client().get_object(
                 self.container, key, resp_chunk_size=CHUNK_SIZE
             )
-        return _read_body(key, body)
+        return _SwiftObject(_read_body(key, body), size=int(headers["content-length"]))
 
     def ls(self, prefix: str) -> list[str]:
         return [key for key, _size in self.ls_with_sizes(prefix)]
@@ -467,7 +467,23 @@ def _fill(spool: BinaryIO, source: _Lookahead, limit: int) -> int:
     return size
 
 
-def _read_body(key: str, body: Any) -> Iterator[bytes]:
+class _SwiftObject:
+    """The chunks of one GET, with the size Swift reported for exactly this object version."""
+
+    def __init__(self, chunks: Generator[bytes, None, None], *, size: int) -> None:
+        self.chunks, self.size = chunks, size
+
+    def __iter__(self) -> "_SwiftObject":
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self.chunks)
+
+    def close(self) -> None:
+        self.chunks.close()
+
+
+def _read_body(key: str, body: Any) -> Generator[bytes, None, None]:
     try:
         with _swift_errors(key):
             yield from body

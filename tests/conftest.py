@@ -1,41 +1,11 @@
 """Fixtures for the Django tests; each builds on the ones before it."""
 
-import json
-import os
-
 import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from storage import get_storage
+from cube.storage import get_storage
 from users.authentication import verified_credentials
-
-CJ = "application/vnd.collection+json"
-
-
-def require_service(name: str, reachable: bool) -> None:
-    """Skip a test whose service is missing, except under CI, where that is a failure."""
-    if reachable:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is not reachable and CI=true: the service must run in CI")
-    pytest.skip(f"{name} is not reachable")
-
-
-def cj_items(response) -> list[dict]:
-    """Items of a C+J response as plain dicts of data values and link hrefs."""
-    items = []
-    for item in response.json()["collection"]["items"]:
-        values = {entry["name"]: entry["value"] for entry in item["data"]}
-        for link in item.get("links", []):
-            values.setdefault(link["rel"], link["href"])
-        values["href"] = item.get("href")
-        items.append(values)
-    return items
-
-
-def cj_template(data: dict) -> str:
-    return json.dumps({"template": {"data": [{"name": k, "value": v} for k, v in data.items()]}})
 
 
 @pytest.fixture(autouse=True)

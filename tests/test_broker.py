@@ -9,7 +9,12 @@ from cube.broker import Transport
 
 def test_messages_round_trip_and_are_never_written_under_their_final_name(tmp_path, monkeypatch):
     folder = str(tmp_path)
-    options = {"data_folder_in": folder, "data_folder_out": folder}
+    # kombu keeps exchange bindings in control_folder, relative to the cwd when not given.
+    options = {
+        "data_folder_in": folder,
+        "data_folder_out": folder,
+        "control_folder": str(tmp_path / "control"),
+    }
     written = []
     real_open = open
 

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class UploadedFilesConfig(AppConfig):
     name = "uploadedfiles"
+    verbose_name = "Uploaded files"

@@ -3,9 +3,11 @@ from typing import BinaryIO
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Substr
 from rest_framework.exceptions import ValidationError
 
-from storage import ObjectExists, get_storage
+from cube.storage import get_storage
+from storage import ObjectExists
 from uploadedfiles.models import UploadedFile
 from uploadedfiles.paths import clean_upload_path
 
@@ -14,6 +16,31 @@ logger = logging.getLogger(__name__)
 
 def duplicate_error(fname: str) -> ValidationError:
     return ValidationError({"upload_path": [f"A file already exists at '{fname}'."]})
+
+
+def check_no_path_conflict(fname: str) -> None:
+    """Refuse a key beneath a registered file, or one that is a folder of registered files.
+
+    A filesystem can't hold ``a.txt`` both as a file and as a folder; Swift could, but both
+    backends take the same keys. Registered files are checked in one query each way; an
+    object stored beside the API still makes the filesystem put fail with ObjectExists.
+    """
+    segments = fname.split("/")
+    ancestors = ["/".join(segments[:end]) for end in range(1, len(segments))]
+    blocking = UploadedFile.objects.filter(fname__in=ancestors).values_list("fname", flat=True)
+    for ancestor in blocking[:1]:
+        raise ValidationError(
+            {"upload_path": [f"'{ancestor}' is a file: nothing can be stored beneath it."]}
+        )
+    prefix = f"{fname}/"
+    # startswith alone is case-insensitive on SQLite; the exact head is compared as well.
+    beneath = (
+        UploadedFile.objects.filter(fname__startswith=prefix)
+        .annotate(head=Substr("fname", 1, len(prefix)))
+        .filter(head=prefix)
+    )
+    if beneath.exists():
+        raise ValidationError({"upload_path": [f"'{fname}' is a folder."]})
 
 
 def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> UploadedFile:
@@ -25,6 +52,7 @@ def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> 
     removed again. Row and object exist together or not at all.
     """
     fname = clean_upload_path(upload_path, username=owner.username)
+    check_no_path_conflict(fname)
     storage = get_storage()
     # A known length lets Swift stream the upload straight through instead of staging it
     # first to learn whether it needs segments.
@@ -52,6 +80,7 @@ def move_uploaded_file(uploaded_file: UploadedFile, *, upload_path: str) -> Uplo
     fname = clean_upload_path(upload_path, username=uploaded_file.owner.username)
     if fname == uploaded_file.fname:
         return uploaded_file
+    check_no_path_conflict(fname)
     storage = get_storage()
     if storage.exists(fname):
         raise duplicate_error(fname)
@@ -61,7 +90,7 @@ def move_uploaded_file(uploaded_file: UploadedFile, *, upload_path: str) -> Uplo
             uploaded_file.fname = fname
             uploaded_file.save(update_fields=["fname"])
             storage.move(old_fname, fname)
-    except IntegrityError as error:
+    except (IntegrityError, ObjectExists) as error:
         raise duplicate_error(fname) from error
     return uploaded_file
 

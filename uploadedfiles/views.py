@@ -2,16 +2,15 @@ from collections.abc import Mapping
 
 from rest_framework import generics, permissions
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from collectionjson.mixins import CollectionJsonMixin
-from collectionjson.parsers import CollectionJsonParser
 from cube.downloads import StoredFileDownload
+from cube.permissions import IsOwner, IsSuperuser
 from uploadedfiles import services
 from uploadedfiles.filters import UploadedFileFilter
 from uploadedfiles.models import UploadedFile
 from uploadedfiles.serializers import UploadedFileMoveSerializer, UploadedFileSerializer
-from users.permissions import IsOwnerOrSuperuser
 
 
 class VisibleUploadedFiles:
@@ -49,8 +48,7 @@ class UploadedFileDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIV
     http_method_names = ["get", "put", "delete"]
     queryset = UploadedFile.objects.select_related("owner")
     serializer_class = UploadedFileMoveSerializer
-    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
-    parser_classes = (CollectionJsonParser, JSONParser, FormParser, MultiPartParser)
+    permission_classes = (permissions.IsAuthenticated, IsOwner | IsSuperuser)
     template_fields = ("upload_path",)
 
     def update(self, request, *args, **kwargs):
@@ -69,4 +67,4 @@ class UploadedFileDetail(CollectionJsonMixin, generics.RetrieveUpdateDestroyAPIV
 
 class UploadedFileResource(StoredFileDownload):
     queryset = UploadedFile.objects.all()
-    permission_classes = (permissions.IsAuthenticated, IsOwnerOrSuperuser)
+    permission_classes = (permissions.IsAuthenticated, IsOwner | IsSuperuser)

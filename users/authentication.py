@@ -24,6 +24,11 @@ CACHE_ENTRIES = 1024
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token scheme (its keyword already matches case-insensitively)."""
 
+    def authenticate_credentials(self, key):
+        if "\x00" in key:  # PostgreSQL refuses NUL even in a query: no such token
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(key)
+
 
 class VerifiedCredentials:
     def __init__(self):
@@ -63,6 +68,8 @@ verified_credentials = VerifiedCredentials()
 
 class CachedBasicAuthentication(authentication.BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid or "\x00" in password:  # never valid; PostgreSQL refuses NUL
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
         key = verified_credentials.key(userid, password)
         cached = verified_credentials.get(key)
         if cached is not None:

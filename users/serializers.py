@@ -1,10 +1,14 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 User = get_user_model()
 
 RESERVED_USERNAMES = {"chris", "SERVICES", "PIPELINES"}
+USERNAME_CHARACTERS = UnicodeUsernameValidator(
+    message="This field may contain only letters, digits and the characters @ . + - _"
+)
 
 
 class UserSerializer(serializers.HyperlinkedModelSerializer):
@@ -28,10 +32,16 @@ class UserSerializer(serializers.HyperlinkedModelSerializer):
         extra_kwargs = {"url": {"view_name": "user-detail"}}
 
     def validate_username(self, username: str) -> str:
+        """v5's rules, and those of a storage folder name: the username heads its paths."""
         if "/" in username:
             raise serializers.ValidationError("This field may not contain forward slashes.")
         if username in RESERVED_USERNAMES:
             raise serializers.ValidationError(f"Username {username} is not available.")
+        if username.startswith("."):
+            raise serializers.ValidationError("This field may not start with '.'.")
+        # Letters, digits and @.+-_ only (Django's own rule): no commas, which separate
+        # path parameters, and no spaces or control characters.
+        USERNAME_CHARACTERS(username)
         return username
 
 

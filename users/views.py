@@ -1,10 +1,12 @@
 from django.contrib.auth import get_user_model
 from rest_framework import generics, permissions
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 
 from collectionjson.mixins import CollectionJsonMixin
+from collectionjson.parsers import CheckedParsers
+from cube.permissions import IsSelf, IsSuperuser, ReadOnly
 from users import services
-from users.permissions import IsSelfOrSuperuser
 from users.serializers import UserSerializer, UserUpdateSerializer
 
 User = get_user_model()
@@ -27,7 +29,7 @@ class UserCreate(CollectionJsonMixin, generics.ListCreateAPIView):
 class UserDetail(CollectionJsonMixin, generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "put"]
     serializer_class = UserUpdateSerializer
-    permission_classes = (permissions.IsAuthenticated, IsSelfOrSuperuser)
+    permission_classes = (permissions.IsAuthenticated, ReadOnly | IsSelf | IsSuperuser)
     queryset = User.objects.all()
     template_fields = ("password", "email")
 
@@ -40,3 +42,7 @@ class UserDetail(CollectionJsonMixin, generics.RetrieveUpdateAPIView):
 
     def get(self, request, *args, **kwargs) -> Response:
         return self.retrieve(request, *args, **kwargs)
+
+
+class AuthToken(CheckedParsers, ObtainAuthToken):
+    """DRF's token login (JSON in, JSON out), with the body checks of every other route."""

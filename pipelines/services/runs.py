@@ -24,15 +24,13 @@ from pipelines.services.trees import (
     piping_parents,
     split_list,
 )
-from plugins.models import (
-    ACTIVE_STATUSES,
-    PluginInstance,
-    PluginType,
-)
+from plugins.models import PluginInstance, PluginType
 from plugins.services.instances import (
     cancel_plugin_instance,
+    choose_compute_resource,
     create_plugin_instance,
 )
+from plugins.status import ACTIVE_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +153,7 @@ def run_pipeline(
     for piping in ordered:
         node = nodes.get(piping.pk, NodeRun())
         parent = created[piping.previous_id] if piping.previous_id else previous
-        data: dict[str, Any] = {"previous_id": parent.pk}
+        parameters: dict[str, Any] = {}
         values = values_of(piping)
         for default in piping.defaults:
             parameter = default.plugin_param
@@ -165,14 +163,15 @@ def run_pipeline(
                 value = ",".join(str(item) for item in ids)
             elif parameter.name not in node.values and value == parameter.default:
                 continue  # the plugin's own default: stored only when it differs
-            data[parameter.name] = value
+            parameters[parameter.name] = value
         created[piping.pk] = create_plugin_instance(
             piping.plugin,
             owner=owner,
-            data=data,
+            previous=parent,
+            parameters=parameters,
+            compute_resource=choose_compute_resource(piping.plugin, node.compute_resource_name),
             title=node.title if node.title is not None else title(piping),
-            compute_resource_name=node.compute_resource_name,
-            **limits,
+            limits=limits,
         )
     return list(created.values())
 

@@ -7,11 +7,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
+from cube.storage import get_storage
 from pipelines.models import (
     PipelineSourceFile,
 )
 from pipelines.services.trees import create_pipeline
-from storage import get_storage
 
 logger = logging.getLogger(__name__)
 

@@ -17,23 +17,18 @@ from pipelines.models import (
     PluginPiping,
 )
 from plugins.models import (
-    ParameterType,
     Plugin,
     PluginInstance,
     PluginParameter,
     PluginType,
 )
-from plugins.services.instances import (
-    MAX_PATH_LENGTH,
-    MAX_STRING_LENGTH,
+from plugins.services.parameters import (
     clean_parameter_value,
-    descendant_ids,
 )
 
 logger = logging.getLogger(__name__)
 
 TS_PARENTS = "plugininstances"
-STRING_TYPES = (ParameterType.STRING, ParameterType.PATH, ParameterType.UNEXTPATH)
 
 Key = TypeVar("Key", bound=Hashable)
 Item = TypeVar("Item")
@@ -49,20 +44,12 @@ def split_list(value: Any) -> list[str]:
 
 
 def clean_default_value(parameter: PluginParameter, value: Any) -> Any:
-    """Check a default against the parameter's type and return it typed.
+    """Check a default against the parameter's type and rules and return it typed.
 
     Path values stay as given: they are checked against the running user's paths when a
     workflow creates its instances.
     """
-    if parameter.type not in STRING_TYPES:
-        return clean_parameter_value(parameter, value, user=None)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValidationError({"value": [f"Parameter {parameter.name} takes a string."]})
-    value = str(value)
-    limit = MAX_STRING_LENGTH if parameter.type == ParameterType.STRING else MAX_PATH_LENGTH
-    if len(value) > limit:
-        raise ValidationError({"value": [f"Parameter {parameter.name} is longer than {limit}."]})
-    return value
+    return clean_parameter_value(parameter, value, user=None)
 
 
 def in_dependency_order(
@@ -259,7 +246,7 @@ def tree_from_instance(root: PluginInstance) -> list[dict]:
 
     An instance without a title is named ``<plugin name>_<instance id>``.
     """
-    ids = descendant_ids(root)
+    ids = PluginInstance.objects.descendant_ids(root.pk)
     instances = {
         instance.pk: instance
         for instance in PluginInstance.objects.filter(pk__in=ids)

@@ -13,7 +13,7 @@ from plugins.models import (
     PluginInstance,
     PluginType,
 )
-from plugins.services.instances import sort_parameter_values
+from plugins.services.parameters import sort_parameter_values
 
 PATH_TYPES = (ParameterType.PATH, ParameterType.UNEXTPATH)
 

@@ -6,144 +6,25 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
+from django.db.models import QuerySet
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 
+from cube.storage import get_storage
 from feeds.models import Feed, Note
-from plugins import tasks
 from plugins.models import (
-    ACTIVE_STATUSES,
-    FAILED_STATUSES,
-    PARAMETER_TYPE_ORDER,
     ComputeResource,
-    ParameterType,
     Plugin,
     PluginInstance,
     PluginInstanceParameter,
     PluginInstanceSplit,
-    PluginParameter,
     PluginType,
-    Status,
 )
+from plugins.services import scheduler
 from plugins.services.lifecycle import set_status
-from plugins.services.paths import resolve_path_list
+from plugins.services.parameters import check_topology, clean_parameters
+from plugins.status import ACTIVE_STATUSES, FAILED_STATUSES, Status
 
 logger = logging.getLogger(__name__)
-
-MAX_STRING_LENGTH = 600
-MAX_PATH_LENGTH = 16000
-
-
-def value_error(message: str) -> ValidationError:
-    return ValidationError({"value": [message]})
-
-
-def clean_parameter_value(parameter: PluginParameter, value: Any, *, user: User) -> Any:
-    """Check a supplied value against the parameter's type and return it typed."""
-    kind = parameter.type
-    if kind == ParameterType.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in ("true", "false"):
-            return str(value).lower() == "true"
-        raise value_error(f"'{value}' is not a valid boolean for parameter {parameter.name}.")
-    if kind == ParameterType.INTEGER:
-        if isinstance(value, bool):
-            raise value_error(f"'{value}' is not a valid integer for parameter {parameter.name}.")
-        try:
-            number = float(value) if isinstance(value, float) else int(str(value).strip())
-        except ValueError:
-            raise value_error(
-                f"'{value}' is not a valid integer for parameter {parameter.name}."
-            ) from None
-        if number != int(number):
-            raise value_error(f"'{value}' is not a valid integer for parameter {parameter.name}.")
-        return int(number)
-    if kind == ParameterType.FLOAT:
-        if isinstance(value, bool):
-            raise value_error(f"'{value}' is not a valid float for parameter {parameter.name}.")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise value_error(
-                f"'{value}' is not a valid float for parameter {parameter.name}."
-            ) from None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise value_error(f"Parameter {parameter.name} takes a string.")
-    value = str(value)
-    if kind in (ParameterType.PATH, ParameterType.UNEXTPATH):
-        if len(value) > MAX_PATH_LENGTH:
-            raise value_error(f"Parameter {parameter.name} is longer than {MAX_PATH_LENGTH}.")
-        return resolve_path_list(value, user=user)
-    if len(value) > MAX_STRING_LENGTH:
-        raise value_error(f"Parameter {parameter.name} is longer than {MAX_STRING_LENGTH}.")
-    return value
-
-
-def clean_parameters(plugin: Plugin, data: Mapping[str, Any], *, user: User) -> list:
-    """Validate the body's parameter values in the plugin's order; unknown keys are ignored."""
-    cleaned = []
-    for parameter in plugin.parameters.all():
-        if parameter.name not in data:
-            if not parameter.optional:
-                raise ValidationError({parameter.name: ["This field is required."]})
-            continue
-        cleaned.append(
-            (parameter, clean_parameter_value(parameter, data[parameter.name], user=user))
-        )
-    return cleaned
-
-
-def find_previous(plugin: Plugin, data: Mapping[str, Any], *, user: User) -> PluginInstance | None:
-    if plugin.meta.type == PluginType.FS:
-        return None
-    previous_id = data.get("previous_id")
-    if previous_id in (None, ""):
-        raise ValidationError({"previous_id": ["This field is required."]})
-    try:
-        previous_id = int(previous_id)
-    except (TypeError, ValueError):
-        raise ValidationError({"previous_id": ["A valid integer is required."]}) from None
-    previous = PluginInstance.objects.select_related("feed").filter(pk=previous_id).first()
-    if previous is None:
-        raise ValidationError(
-            {
-                "previous_id": [
-                    f"Couldn't find any 'previous' plugin instance with id {previous_id}."
-                ]
-            }
-        )
-    if not previous.feed.is_owned_by(user):
-        raise ValidationError(
-            {
-                "previous_id": [
-                    f"User is not an owner of feed for previous instance with id {previous_id}."
-                ]
-            }
-        )
-    return previous
-
-
-def check_topology(previous: PluginInstance, cleaned: list) -> list:
-    """A ts instance's ``plugininstances`` must include its previous and share its feed."""
-    result = []
-    for parameter, value in cleaned:
-        if parameter.name == "plugininstances" and value:
-            try:
-                ids = [int(item) for item in value.split(",")]
-            except ValueError:
-                raise value_error(
-                    "plugininstances must be a comma-separated list of ids."
-                ) from None
-            if previous.pk not in ids:
-                raise value_error(f"plugininstances must contain the previous id {previous.pk}.")
-            found = PluginInstance.objects.filter(pk__in=ids, feed_id=previous.feed_id).count()
-            if found != len(set(ids)):
-                raise value_error("Every plugin instance must exist and be in the same feed.")
-            value = ",".join(str(item) for item in ids)
-        elif parameter.name == "filter" and value:
-            value = ",".join(item.strip() for item in value.split(","))
-        result.append((parameter, value))
-    return result
 
 
 def choose_compute_resource(plugin: Plugin, name: str | None) -> ComputeResource:
@@ -159,19 +40,27 @@ def choose_compute_resource(plugin: Plugin, name: str | None) -> ComputeResource
 
 
 def create_plugin_instance(
-    plugin: Plugin, *, owner: User, data: Mapping[str, Any], **fields
+    plugin: Plugin,
+    *,
+    owner: User,
+    parameters: Mapping[str, Any],
+    previous: PluginInstance | None = None,
+    compute_resource: ComputeResource | None = None,
+    title: str = "",
+    limits: Mapping[str, int] | None = None,
 ) -> PluginInstance:
-    """Validate parameters, save the instance (and a feed for fs plugins), and schedule it.
+    """Save an instance (and a feed for an fs plugin) and schedule it.
 
-    ``fields`` are the serializer-validated instance fields; ``data`` is the raw body that
-    carries ``previous_id`` and the parameter values.
+    ``parameters`` are raw values by parameter name, checked here against the plugin's
+    parameters and the owner's paths. The caller has resolved ``previous`` (the owner's own,
+    required for ds and ts plugins) and ``compute_resource`` (the plugin's first when None);
+    ``limits`` are within the plugin's bounds, and default to its minimums.
     """
-    previous = find_previous(plugin, data, user=owner)
-    cleaned = clean_parameters(plugin, data, user=owner)
+    cleaned = clean_parameters(plugin, parameters, user=owner)
     if plugin.meta.type == PluginType.TS:
         cleaned = check_topology(previous, cleaned)
-    compute_resource = choose_compute_resource(plugin, fields.get("compute_resource_name"))
-    title = fields.get("title", "")
+    compute_resource = compute_resource or choose_compute_resource(plugin, None)
+    limits = limits or {}
     with transaction.atomic():
         if previous is None:
             feed = Feed.objects.create(name=title or plugin.meta.name, creator=owner)
@@ -186,10 +75,10 @@ def create_plugin_instance(
             previous=previous,
             feed=feed,
             compute_resource=compute_resource,
-            cpu_limit=fields.get("cpu_limit", plugin.min_cpu_limit),
-            memory_limit=fields.get("memory_limit", plugin.min_memory_limit),
-            number_of_workers=fields.get("number_of_workers", plugin.min_number_of_workers),
-            gpu_limit=fields.get("gpu_limit", plugin.min_gpu_limit),
+            cpu_limit=limits.get("cpu_limit", plugin.min_cpu_limit),
+            memory_limit=limits.get("memory_limit", plugin.min_memory_limit),
+            number_of_workers=limits.get("number_of_workers", plugin.min_number_of_workers),
+            gpu_limit=limits.get("gpu_limit", plugin.min_gpu_limit),
         )
         instance.output_path = output_path_of(instance)
         instance.save(update_fields=["output_path"])
@@ -236,38 +125,19 @@ def run_if_ready(instance: PluginInstance) -> None:
     elif any(status in FAILED_STATUSES for status in statuses):
         set_status(instance, Status.CANCELLED)
     elif set_status(instance, Status.SCHEDULED):
-        pk = instance.pk
-        transaction.on_commit(lambda: tasks.submit_plugin_instance.delay(pk))
-
-
-def sort_parameter_values(values: list) -> list:
-    """Parameter values in the order they are listed and passed: by type, then by id."""
-    return sorted(values, key=lambda v: (PARAMETER_TYPE_ORDER.index(v.plugin_param.type), v.pk))
-
-
-def descendant_ids(instance: PluginInstance) -> list[int]:
-    """The instance's id and those of all its descendants, breadth first."""
-    ids = [instance.pk]
-    frontier = [instance.pk]
-    while frontier:
-        frontier = list(
-            PluginInstance.objects.filter(previous_id__in=frontier).values_list("pk", flat=True)
-        )
-        ids.extend(frontier)
-    return ids
+        scheduler.submit(instance.pk)
 
 
 def cancel_plugin_instance(instance: PluginInstance) -> None:
     """Cancel the instance and its active descendants; stop remote jobs that are running."""
     with transaction.atomic():
         targets = PluginInstance.objects.filter(
-            pk__in=descendant_ids(instance), status__in=ACTIVE_STATUSES
+            pk__in=PluginInstance.objects.descendant_ids(instance.pk), status__in=ACTIVE_STATUSES
         )
         for target in targets:
             was_submitted = target.status in (Status.SCHEDULED, Status.STARTED)
             if set_status(target, Status.CANCELLED) and was_submitted:
-                pk = target.pk
-                transaction.on_commit(lambda pk=pk: tasks.delete_remote_job.delay(pk))
+                scheduler.remove_remote_job(target)
     instance.refresh_from_db()
 
 
@@ -281,17 +151,46 @@ def update_plugin_instance(instance: PluginInstance, *, title: str | None, statu
     return instance
 
 
-def delete_plugin_instance(instance: PluginInstance) -> None:
-    """Stop the instance's subtree, then delete its rows and its stored outputs."""
-    from plugins.services.jobs import stop_remote_jobs
-    from storage import get_storage
+class RegistrationInProgress(APIException):
+    status_code = 409
+    default_detail = (
+        "A plugin instance of this subtree is registering its output files; "
+        "delete it once that has finished."
+    )
 
-    stop_remote_jobs(PluginInstance.objects.filter(pk__in=descendant_ids(instance)))
-    cancel_plugin_instance(instance)
-    output_folder = instance.output_path.removesuffix("/data")
+
+def delete_instances(instances: QuerySet, *, folder: str) -> None:
+    """Delete instances (and what cascades from them) and the storage folder of their outputs.
+
+    Runs in the caller's transaction. The rows are locked first, so a worker cannot start
+    registering files meanwhile; one already registering wins, and the delete answers 409
+    rather than leave files in storage that no row names. Remote jobs are stopped by a task
+    once the delete has committed: a request never waits on the compute service.
+    """
+    # Only the instance rows: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+    locked = list(
+        instances.select_for_update(of=("self",)).select_related("compute_resource", "plugin")
+    )
+    if any(instance.status == Status.REGISTERING_FILES for instance in locked):
+        raise RegistrationInProgress()
+    for instance in locked:
+        if instance.status in (Status.SCHEDULED, Status.STARTED):
+            scheduler.remove_remote_job(instance)
+    instances.delete()
+    transaction.on_commit(lambda: get_storage().delete_folder(folder))
+
+
+def delete_plugin_instance(instance: PluginInstance) -> None:
+    """Delete an instance with its subtree, their outputs and their remote jobs."""
     with transaction.atomic():
-        instance.delete()
-        transaction.on_commit(lambda: get_storage().delete_folder(output_folder))
+        if not PluginInstance.objects.select_for_update().filter(pk=instance.pk).exists():
+            raise NotFound()  # a concurrent delete won
+        delete_instances(
+            PluginInstance.objects.filter(
+                pk__in=PluginInstance.objects.descendant_ids(instance.pk)
+            ),
+            folder=instance.output_path.removesuffix("/data"),
+        )
 
 
 def create_split(
@@ -316,18 +215,20 @@ def create_split(
             }
         )
     regexes = [item.strip() for item in filter.split(",")] if filter.strip() else [""]
+    compute_resource = choose_compute_resource(plugin, compute_resource_name)
     with transaction.atomic():
         created = []
         for regex in regexes:
-            data = {"previous_id": instance.pk, "plugininstances": str(instance.pk)}
+            parameters = {"plugininstances": str(instance.pk)}
             if regex:
-                data["filter"] = regex
+                parameters["filter"] = regex
             created.append(
                 create_plugin_instance(
                     plugin,
                     owner=owner,
-                    data=data,
-                    compute_resource_name=compute_resource_name,
+                    previous=instance,
+                    parameters=parameters,
+                    compute_resource=compute_resource,
                 )
             )
         return PluginInstanceSplit.objects.create(

@@ -1,27 +1,30 @@
 """Drives one plugin instance's remote job: submit, follow, fetch outputs, clean up.
 
-Every step is idempotent: pfcon's job POSTs return the existing job for a jid, status
-changes are compare-and-set, and output rows are unique by key. So a step may run twice
-(beat poller and follow-up check, or a retry after a killed worker) without harm.
+A worker first *claims* the instance with a short conditional update, then does the network
+and storage work outside any transaction, so nothing holds the database while it waits.
+A claim lapses after JOB_CLAIM_SECONDS, so the job of a worker that died is taken up by the
+next poll. Every step is idempotent besides: pfcon's job POSTs return the existing job for a
+jid, status changes are compare-and-set, and output rows are unique by key.
 """
 
 import base64
 import json
 import logging
 import tempfile
+import threading
 import zlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from pfcon_client import PfconError
-from plugins import tasks
-from plugins.models import PluginInstance, Status
-from plugins.services import outputs
+from plugins.models import ComputeResource, PluginInstance
+from plugins.services import outputs, scheduler
 from plugins.services.compute import client_for, input_dirs, job_id, plugin_job_fields
 from plugins.services.lifecycle import set_status
+from plugins.status import SUBMITTED_STATUSES, ErrorCode, Status
 from storage import StorageError
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,57 @@ def summary(*, submitted: bool, pulled: bool = False, job_status: str = "", logs
     )
 
 
+# Instances this thread holds: eager tasks (tests) run a follow-up inside the step that
+# scheduled it, and must not find their own claim in the way.
+_held = threading.local()
+
+
+def load(instance_id: int) -> PluginInstance | None:
+    return (
+        PluginInstance.objects.select_related(
+            "plugin__meta", "compute_resource", "owner", "previous"
+        )
+        .filter(pk=instance_id)
+        .first()
+    )
+
+
+def claim(instance_id: int) -> bool:
+    """Hold a submitted instance for JOB_CLAIM_SECONDS; False if another worker holds it."""
+    now = timezone.now()
+    held = (
+        PluginInstance.objects.filter(pk=instance_id, status__in=SUBMITTED_STATUSES)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=settings.JOB_CLAIM_SECONDS))
+    )
+    return bool(held)
+
+
+def advance_plugin_instance(instance_id: int, *, attempt: int = 0, follow: bool = True) -> None:
+    """Claim the instance and move its job one step; with ``follow``, look again soon."""
+    held = getattr(_held, "ids", set())
+    reentrant = instance_id in held
+    if not reentrant and not claim(instance_id):
+        # Another worker holds it; keep this instance's follow-up chain alive.
+        if (
+            follow
+            and PluginInstance.objects.filter(
+                pk=instance_id, status__in=SUBMITTED_STATUSES
+            ).exists()
+        ):
+            scheduler.follow_up(instance_id, attempt)
+        return
+    _held.ids = held | {instance_id}
+    try:
+        instance = load(instance_id)
+        if instance is not None:
+            check_plugin_instance(instance, attempt=attempt, follow=follow)
+    finally:
+        if not reentrant:
+            _held.ids = held
+            PluginInstance.objects.filter(pk=instance_id).update(claimed_until=None)
+
+
 def submit_plugin_instance(
     instance: PluginInstance, *, attempt: int = 0, follow: bool = True
 ) -> None:
@@ -69,7 +123,11 @@ def submit_plugin_instance(
         if compute_resource.compute_requires_copy_job:
             copy = copy_job_status(instance, client, jid)
             if copy["status"] == "finishedWithError":
-                fail(instance, "CODE18", f"Copying the inputs failed: {copy.get('message')}")
+                fail(
+                    instance,
+                    ErrorCode.REMOTE_DATA_JOB_FAILED,
+                    f"Copying the inputs failed: {copy.get('message')}",
+                )
                 return
             if copy["status"] != "finishedSuccessfully":
                 follow_up(instance, attempt, follow)  # still copying: shown as scheduled
@@ -89,10 +147,10 @@ def submit_plugin_instance(
             )
             retry_submit(instance, attempt + 1)
             return
-        fail(instance, "CODE01", f"Submitting the job failed: {error}")
+        fail(instance, ErrorCode.SUBMIT_FAILED, f"Submitting the job failed: {error}")
         return
     except StorageError as error:
-        fail(instance, "CODE07", f"Staging the inputs failed: {error}")
+        fail(instance, ErrorCode.STORAGE_FAILED, f"Staging the inputs failed: {error}")
         return
     logger.info("instance %s job %s: submitted", instance.pk, jid)
     if set_status(
@@ -129,7 +187,7 @@ def check_plugin_instance(
     elif instance.status == Status.STARTED:
         check_started(instance, attempt, follow)
     elif instance.status == Status.REGISTERING_FILES:
-        recover_registration(instance)
+        redo_registration(instance)
 
 
 def check_started(instance: PluginInstance, attempt: int, follow: bool) -> None:
@@ -140,7 +198,11 @@ def check_started(instance: PluginInstance, attempt: int, follow: bool) -> None:
         compute = client.get_plugin_job_status(jid)
     except PfconError as error:
         logger.warning(
-            "instance %s job %s: status check failed (CODE02): %s", instance.pk, jid, error
+            "instance %s job %s: status check failed (%s): %s",
+            instance.pk,
+            jid,
+            ErrorCode.STATUS_CHECK_FAILED,
+            error,
         )
         follow_up(instance, attempt, follow)
         return
@@ -149,7 +211,7 @@ def check_started(instance: PluginInstance, attempt: int, follow: bool) -> None:
     new_summary = summary(submitted=True, job_status=remote, logs=logs)
     if remote in REMOTE_ACTIVE:
         if timed_out(instance):
-            cancel_remote(instance, "CODE13", new_summary)
+            cancel_remote(instance, ErrorCode.TIMED_OUT, new_summary)
             return
         if new_summary != instance.summary:
             PluginInstance.objects.filter(pk=instance.pk, status=Status.STARTED).update(
@@ -158,7 +220,7 @@ def check_started(instance: PluginInstance, attempt: int, follow: bool) -> None:
         follow_up(instance, attempt, follow)
         return
     if remote not in REMOTE_FINISHED:
-        cancel_remote(instance, "CODE10", new_summary)
+        cancel_remote(instance, ErrorCode.UNKNOWN_REMOTE_STATUS, new_summary)
         return
     if compute_resource.compute_requires_upload_job:
         try:
@@ -173,7 +235,7 @@ def check_started(instance: PluginInstance, attempt: int, follow: bool) -> None:
             follow_up(instance, attempt, follow)
             return
         if upload["status"] == "finishedWithError":
-            cancel_remote(instance, "CODE18", new_summary)
+            cancel_remote(instance, ErrorCode.REMOTE_DATA_JOB_FAILED, new_summary)
             return
         if upload["status"] != "finishedSuccessfully":
             follow_up(instance, attempt, follow)  # still uploading: shown as started
@@ -218,23 +280,17 @@ def register(instance: PluginInstance, client, remote: str, logs: str) -> None:
     schedule_remote_cleanup(instance)
 
 
-def recover_registration(instance: PluginInstance) -> None:
-    """Redo a registration whose worker died: claim it, then register again (idempotent)."""
-    stale_before = timezone.now() - timedelta(seconds=settings.REGISTRATION_STALE_SECONDS)
-    if instance.status_changed > stale_before:
-        return
-    claimed = PluginInstance.objects.filter(
-        pk=instance.pk, status=Status.REGISTERING_FILES, status_changed=instance.status_changed
-    ).update(status_changed=timezone.now())
-    if not claimed:
-        return
+def redo_registration(instance: PluginInstance) -> None:
+    """Register again an instance whose registering worker died (its claim lapsed)."""
     client = client_for(instance.compute_resource)
     try:
         compute = client.get_plugin_job_status(job_id(instance))
     except PfconError as error:
         logger.warning("instance %s: recovery status check failed: %s", instance.pk, error)
         return
-    logger.info("instance %s: recovering an interrupted registration", instance.pk)
+    logger.info(
+        "instance %s job %s: redoing an interrupted registration", instance.pk, job_id(instance)
+    )
     register(instance, client, compute.get("status", ""), compute.get("logs") or "")
 
 
@@ -261,61 +317,39 @@ def fail(instance: PluginInstance, code: str, message: str) -> None:
         schedule_remote_cleanup(instance)
 
 
-def follow_up_delay(attempt: int) -> float:
-    """Check often just after submission, then back off to the beat interval."""
-    return min(
-        settings.ACTIVE_JOB_POLL_INTERVAL * 2 ** (attempt // 10), settings.CELERY_POLL_INTERVAL
-    )
-
-
 def follow_up(instance: PluginInstance, attempt: int, follow: bool) -> None:
-    if not follow:
-        return  # the beat poller comes back anyway
-    pk, delay = instance.pk, follow_up_delay(attempt)
-    transaction.on_commit(
-        lambda: tasks.check_plugin_instance.apply_async((pk, attempt + 1), countdown=delay)
-    )
+    if follow:  # else the beat poller comes back anyway
+        scheduler.follow_up(instance.pk, attempt)
 
 
 def retry_submit(instance: PluginInstance, attempt: int) -> None:
-    pk, delay = instance.pk, 2**attempt
-    transaction.on_commit(
-        lambda: tasks.submit_plugin_instance.apply_async((pk, attempt), countdown=delay)
-    )
+    scheduler.retry_submit(instance.pk, attempt)
 
 
 def schedule_remote_cleanup(instance: PluginInstance) -> None:
-    pk = instance.pk
-    transaction.on_commit(lambda: tasks.delete_remote_job.delay(pk))
+    scheduler.remove_remote_job(instance)
 
 
-def stop_remote_jobs(instances) -> None:
-    """Stop at once the remote jobs of submitted instances that are about to be deleted.
-
-    A cleanup task queued for after the commit would find its instance gone.
-    """
-    submitted = instances.filter(status__in=(Status.SCHEDULED, Status.STARTED))
-    for instance in submitted.select_related("compute_resource", "plugin__meta"):
-        delete_remote_job(instance)
-
-
-def delete_remote_job(instance: PluginInstance) -> None:
-    """Stop the remote job if it still runs and remove its data (failures are CODE12, logged)."""
-    compute_resource = instance.compute_resource
+def remove_remote_job(
+    compute_resource_id: int, jid: str, *, cpu_limit: int, memory_limit: int
+) -> None:
+    """Stop a job if it still runs and remove its data (failures are CODE12, logged)."""
+    compute_resource = ComputeResource.objects.filter(pk=compute_resource_id).first()
     if compute_resource is None:
         return
-    jid = job_id(instance)
     client = client_for(compute_resource)
     try:
         client.delete_plugin_job(jid)
         if compute_resource.compute_requires_copy_job:
-            client.submit_delete_job(
-                jid, cpu_limit=instance.cpu_limit, memory_limit=instance.memory_limit
-            )
+            client.submit_delete_job(jid, cpu_limit=cpu_limit, memory_limit=memory_limit)
             client.delete_copy_job(jid)
         if compute_resource.compute_requires_upload_job:
             client.delete_upload_job(jid)
     except PfconError as error:
         logger.warning(
-            "instance %s job %s: remote cleanup failed (CODE12): %s", instance.pk, jid, error
+            "job %s on %s: remote cleanup failed (%s): %s",
+            jid,
+            compute_resource.name,
+            ErrorCode.REMOTE_CLEANUP_FAILED,
+            error,
         )

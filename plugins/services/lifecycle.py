@@ -1,30 +1,14 @@
-"""Plugin instance statuses: the one transition table and the one function that applies it."""
+"""The one function that changes a plugin instance's status, by the table in ``status``."""
 
 import logging
 
 from django.db import transaction
 from django.utils import timezone
 
-from cube.exceptions import InvalidTransition
-from plugins.models import PluginInstance, Status
+from plugins.models import PluginInstance
+from plugins.status import ALLOWED_TRANSITIONS, TERMINAL_STATUSES, InvalidTransition, Status
 
 logger = logging.getLogger(__name__)
-
-ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    Status.CREATED: {Status.WAITING, Status.SCHEDULED, Status.CANCELLED},
-    Status.WAITING: {Status.SCHEDULED, Status.CANCELLED},
-    Status.SCHEDULED: {Status.STARTED, Status.CANCELLED, Status.FINISHED_WITH_ERROR},
-    Status.STARTED: {Status.REGISTERING_FILES, Status.CANCELLED, Status.FINISHED_WITH_ERROR},
-    Status.REGISTERING_FILES: {
-        Status.FINISHED_SUCCESSFULLY,
-        Status.FINISHED_WITH_ERROR,
-        Status.CANCELLED,
-    },
-    Status.FINISHED_SUCCESSFULLY: set(),
-    Status.FINISHED_WITH_ERROR: set(),
-    Status.CANCELLED: set(),
-}
-TERMINAL_STATUSES = {status for status, targets in ALLOWED_TRANSITIONS.items() if not targets}
 
 
 def set_status(instance: PluginInstance, new: Status, *, error_code: str = "", **fields) -> bool:
@@ -54,7 +38,10 @@ def set_status(instance: PluginInstance, new: Status, *, error_code: str = "", *
             instance.status,
             new,
         )
-        instance.refresh_from_db()
+        try:
+            instance.refresh_from_db()
+        except PluginInstance.DoesNotExist:
+            pass  # deleted meanwhile: whoever deleted it also stopped its job
         return False
     logger.info("instance %s: %s -> %s %s", instance.pk, instance.status, new, error_code)
     for name, value in changes.items():

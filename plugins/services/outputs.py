@@ -12,9 +12,12 @@ from typing import BinaryIO
 from django.db import connection
 from django.utils import timezone
 
+from cube.storage import get_storage
 from pfcon_client import PfconClient, PfconError
 from plugins.models import ParameterType, PluginInstance, PluginInstanceFile, PluginType
-from storage import StorageError, get_storage
+from plugins.regexes import UnsafeRegex, check_regex
+from plugins.status import ErrorCode
+from storage import StorageError
 from storage.keys import is_link_name
 
 logger = logging.getLogger(__name__)
@@ -55,11 +58,13 @@ def fetch_outputs(instance: PluginInstance, client: PfconClient, jid: str) -> No
                 client.download_plugin_job_zip(jid, zipped)
             except PfconError as error:
                 raise RegistrationError(
-                    "CODE03", f"Fetching the outputs failed: {error}"
+                    ErrorCode.OUTPUTS_NOT_FETCHED, f"Fetching the outputs failed: {error}"
                 ) from error
             zipped.seek(0)
             if not zipfile.is_zipfile(zipped):
-                raise RegistrationError("CODE04", "The job's output zip is not a valid zip file.")
+                raise RegistrationError(
+                    ErrorCode.OUTPUT_ZIP_INVALID, "The job's output zip is not a valid zip file."
+                )
             zipped.seek(0)
             try:
                 with zipfile.ZipFile(zipped) as archive:
@@ -68,29 +73,41 @@ def fetch_outputs(instance: PluginInstance, client: PfconClient, jid: str) -> No
                         if info.is_dir() or is_link_name(name):
                             continue
                         if not safe_member_name(name):
-                            raise RegistrationError("CODE04", f"Unsafe name in output zip: {name}")
+                            raise RegistrationError(
+                                ErrorCode.OUTPUT_ZIP_INVALID, f"Unsafe name in output zip: {name}"
+                            )
                         with archive.open(info) as member:
                             storage.put(f"{instance.output_path}/{name}", member)
             except (zipfile.BadZipFile, StorageError) as error:
-                raise RegistrationError("CODE07", f"Storing the outputs failed: {error}") from error
+                raise RegistrationError(
+                    ErrorCode.STORAGE_FAILED, f"Storing the outputs failed: {error}"
+                ) from error
         return
     try:
         listing = client.get_plugin_job_json(jid, instance.output_path)
     except PfconError as error:
-        raise RegistrationError("CODE03", f"Fetching the output listing failed: {error}") from error
+        raise RegistrationError(
+            ErrorCode.OUTPUTS_NOT_FETCHED, f"Fetching the output listing failed: {error}"
+        ) from error
     if listing.get("job_output_path", "").strip("/") != instance.output_path:
-        raise RegistrationError("CODE16", "The job's output path is not the instance's.")
+        raise RegistrationError(
+            ErrorCode.OUTPUT_PATH_MISMATCH, "The job's output path is not the instance's."
+        )
     wanted = {f"{instance.output_path}/{rel}" for rel in listing.get("rel_file_paths", [])}
     deadline = time.monotonic() + LISTING_WAIT_SECONDS
     while True:
         try:
             missing = wanted - set(storage.ls(instance.output_path))
         except StorageError as error:
-            raise RegistrationError("CODE15", f"Listing the outputs failed: {error}") from error
+            raise RegistrationError(
+                ErrorCode.OUTPUTS_NOT_LISTED_REMOTELY, f"Listing the outputs failed: {error}"
+            ) from error
         if not missing:
             return
         if time.monotonic() > deadline:
-            raise RegistrationError("CODE14", f"{len(missing)} listed output files are missing.")
+            raise RegistrationError(
+                ErrorCode.OUTPUTS_MISSING, f"{len(missing)} listed output files are missing."
+            )
         time.sleep(0.5)
 
 
@@ -126,7 +143,9 @@ def copy_linked_inputs(instance: PluginInstance) -> None:
     try:
         storage.copy_many(wanted)
     except StorageError as error:
-        raise RegistrationError("CODE09", f"Copying linked inputs failed: {error}") from error
+        raise RegistrationError(
+            ErrorCode.LINKED_INPUTS_NOT_COPIED, f"Copying linked inputs failed: {error}"
+        ) from error
 
 
 def topological_pairs(instance: PluginInstance) -> list[tuple[str, str]]:
@@ -142,8 +161,17 @@ def topological_pairs(instance: PluginInstance) -> list[tuple[str, str]]:
     for index, parent_id in enumerate(ids):
         parent = PluginInstance.objects.filter(pk=parent_id).first()
         if parent is None:
-            raise RegistrationError("CODE05", f"Parent plugin instance {parent_id} is missing.")
-        pattern = re.compile(filters[index]) if index < len(filters) and filters[index] else None
+            raise RegistrationError(
+                ErrorCode.PARENT_MISSING, f"Parent plugin instance {parent_id} is missing."
+            )
+        pattern = None
+        if index < len(filters) and filters[index]:
+            # Checked when posted; a row written before that check, or by hand, may not be.
+            try:
+                check_regex(filters[index])
+            except UnsafeRegex as error:
+                raise RegistrationError(ErrorCode.LINKED_INPUTS_NOT_COPIED, str(error)) from None
+            pattern = re.compile(filters[index])
         target = f"{instance.output_path}/{parent_id}" if group else instance.output_path
         for key in storage.ls(parent.output_path):
             relative = key[len(parent.output_path) + 1 :]
@@ -157,7 +185,9 @@ def register_output_files(instance: PluginInstance) -> int:
     try:
         listing = get_storage().ls_with_sizes(instance.output_path)
     except StorageError as error:
-        raise RegistrationError("CODE06", f"Listing the outputs failed: {error}") from error
+        raise RegistrationError(
+            ErrorCode.OUTPUTS_NOT_LISTED, f"Listing the outputs failed: {error}"
+        ) from error
     files = [(key, size) for key, size in listing if not is_link_name(key)]
     insert_files(files, plugin_inst_id=instance.pk, feed_id=instance.feed_id)
     return sum(size for _key, size in files)

@@ -5,8 +5,9 @@ import re
 from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
+from cube.storage import get_storage
 from feeds.models import Feed
-from storage import get_storage
+from storage.keys import has_bad_segment
 
 SHARED_TREES = ("SERVICES", "PIPELINES")
 FEED_SEGMENT = re.compile(r"^feed_(\d+)$")
@@ -35,7 +36,7 @@ def resolve_path(item: str, *, user: User) -> str:
     if not item:
         raise path_error("You do not have permission to access this path.")
     segments = item.split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
+    if has_bad_segment(item):
         raise path_error(f"This field may not be an invalid path: '{item}'.")
     owner = segments[0]
     if owner not in (user.username, *SHARED_TREES):

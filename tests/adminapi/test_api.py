@@ -1,14 +1,13 @@
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from plugins.models import ComputeResource, Plugin, PluginMeta
 from plugins.services.registry import register_plugin
-from tests.conftest import CJ, cj_items, cj_template
+from tests.fake_store import FakeStore
 from tests.fakes import FakePfcon
+from tests.helpers import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 
@@ -116,31 +115,22 @@ def test_register_plugin_from_json_body(staff_client, resources):
 
 
 def test_register_plugin_from_store_url(staff_client, resources):
-    class Store(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(DESCRIPTOR).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Store)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/api/v1/plugins/1/"
+    many = [
+        {"name": f"opt{n}", "type": "int", "optional": True, "flag": f"--opt{n}", "default": n}
+        for n in range(12)
+    ]
+    descriptor = {**DESCRIPTOR, "parameters": DESCRIPTOR["parameters"] + many}
+    with FakeStore([descriptor]) as store:
         response = staff_client.post(
-            ADMIN, {"plugin_store_url": url, "compute_names": "host"}, format="json"
+            ADMIN, {"plugin_store_url": store.plugin_url(1), "compute_names": "host"}, format="json"
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     assert response.status_code == 201, response.content
-    assert Plugin.objects.get().meta.name == "pl-simpledsapp"
+    plugin = Plugin.objects.get()
+    assert plugin.meta.name == "pl-simpledsapp"
+    parameters = {p.name: (p.type, p.default) for p in plugin.parameters.all()}
+    assert parameters["prefix"] == ("string", "")
+    assert parameters["opt11"] == ("integer", 11)
+    assert len(parameters) == 13  # two pages of the store's parameter list
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,12 @@ def caw_python() -> Path:
     return tool_venv("caw", "caw==0.8.0") / "bin" / "python"
 
 
+@pytest.fixture(scope="session")
+def chrs_program() -> Path:
+    """The chrs 0.3.1 command (a Rust binary on PyPI), installed in .venvs/chrs."""
+    return tool_venv("chrs", "chrs==0.3.1") / "bin" / "chrs"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

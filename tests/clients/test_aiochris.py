@@ -31,7 +31,9 @@ def test_aiochris_uploads_and_runs_an_fs_then_a_ds_plugin(live_stack, tmp_path):
             url=live_stack, username="chris", password="chris1234"
         ) as chris:
             uploaded = await chris.upload_file(local, "clients/aiochris/scan.txt")
-            dircopy = await chris.search_plugins(name_exact="pl-dircopy").get_only()
+            dircopy = await chris.search_plugins(
+                name_exact="pl-dircopy", version="2.1.1"
+            ).get_only()
             simpledsapp = await chris.search_plugins(name_exact="pl-simpledsapp").get_only()
             copy = await dircopy.create_instance(dir=uploaded.parent)
             _, copied = await copy.wait(timeout=120.0, interval=1.0)
@@ -82,7 +84,9 @@ def test_aiochris_full_user_flow_from_sign_up_to_deleting_an_instance(live_stack
         ) as chris:
             me = await chris.username()
             uploaded = await chris.upload_file(local, "aioflow/notes.txt")
-            dircopy = await chris.search_plugins(name_exact="pl-dircopy").get_only()
+            dircopy = await chris.search_plugins(
+                name_exact="pl-dircopy", version="2.1.1"
+            ).get_only()
             simpledsapp = await chris.search_plugins(name_exact="pl-simpledsapp").get_only()
             fs = await dircopy.create_instance(dir=uploaded.parent, title="aio fs")
             _, fs_done = await fs.wait(timeout=120.0, interval=1.0)

@@ -19,7 +19,8 @@ FINAL_STATUSES = {"finishedSuccessfully", "finishedWithError", "cancelled"}
 
 
 def test_chrisclient_lists_plugins_anonymously(live_stack):
-    plugins = Client(live_stack).get_plugins({"name": "pl-"})
+    # One page of all of them: the stack has more built-ins than the default page size.
+    plugins = Client(live_stack).get_plugins({"name": "pl-", "limit": 100})
 
     assert {"pl-dircopy", "pl-simpledsapp"} <= {plugin["name"] for plugin in plugins["data"]}
     assert plugins["total"] == len(plugins["data"])
@@ -33,7 +34,7 @@ def test_chrisclient_uploads_and_runs_pl_dircopy(live_stack, tmp_path):
     plugins = client.get_plugins()
     uploaded = client.upload_file("chris/uploads/clients/chrisclient/hello.txt", str(local))
     listed = client.get_uploaded_files({"fname": "chris/uploads/clients/chrisclient/"})
-    dircopy = client.get_plugins({"name_exact": "pl-dircopy"})["data"][0]
+    dircopy = client.get_plugins({"name_exact": "pl-dircopy", "version": "2.1.1"})["data"][0]
     created = client.create_plugin_instance(
         dircopy["id"], {"dir": "chris/uploads/clients/chrisclient"}
     )
@@ -103,7 +104,7 @@ def finished_dircopy(live_stack, tmp_path_factory) -> dict:
     local = tmp_path_factory.mktemp("cc") / "input.txt"
     local.write_text("input for python-chrisclient workflows\n")
     client.upload_file("chris/uploads/clients/cc-flow/input.txt", str(local))
-    dircopy = client.get_plugins({"name_exact": "pl-dircopy"})["data"][0]
+    dircopy = client.get_plugins({"name_exact": "pl-dircopy", "version": "2.1.1"})["data"][0]
     created = client.create_plugin_instance(dircopy["id"], {"dir": "chris/uploads/clients/cc-flow"})
     instance = wait_finished(client, created["id"])
     assert instance["status"] == "finishedSuccessfully", instance
@@ -113,7 +114,7 @@ def finished_dircopy(live_stack, tmp_path_factory) -> dict:
 def test_chrisclient_reads_plugins_and_their_parameters(live_stack):
     client = chris_client(live_stack)
 
-    listed = client.get_plugins()
+    listed = client.get_plugins({"limit": 100})
     searched = client.get_plugins({"name_exact": "pl-simpledsapp"})
     plugin = searched["data"][0]
     by_id = client.get_plugin_by_id(plugin["id"])

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import CJ
+from tests.helpers import CJ
 from uploadedfiles.models import UploadedFile
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import cj_items
+from tests.helpers import cj_items
 from uploadedfiles.models import UploadedFile
 
 pytestmark = pytest.mark.django_db

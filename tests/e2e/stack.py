@@ -152,9 +152,16 @@ def start_stack(
     return stack
 
 
+def expected_plugin_count(stack: Stack) -> int:
+    """How many plugins the stack registers: one per JSON file in its CUBE_PLUGINS_DIR."""
+    plugins_dir = Path(stack.env.get("CUBE_PLUGINS_DIR", REPO_ROOT / "var" / "plugins"))
+    return max(1, sum(1 for path in plugins_dir.glob("*.json") if path.name != "catalogue.json"))
+
+
 def wait_until_ready(stack: Stack, timeout: float) -> None:
-    """Poll until the API answers and pl-dircopy is registered on a compute resource."""
+    """Poll until the API answers and every built-in plugin is registered on a compute."""
     deadline = time.monotonic() + timeout
+    expected = expected_plugin_count(stack)
     session = requests.Session()
     session.auth = SUPERUSER
     session.headers["Accept"] = "application/json"
@@ -167,12 +174,10 @@ def wait_until_ready(stack: Stack, timeout: float) -> None:
             )
         try:
             root = session.get(stack.url, timeout=5)
-            plugins = session.get(
-                f"{stack.url}plugins/search/", params={"name_exact": "pl-dircopy"}, timeout=5
-            )
+            plugins = session.get(f"{stack.url}plugins/", params={"limit": 1}, timeout=5)
             computes = session.get(f"{stack.url}computeresources/", timeout=5)
             if root.ok and plugins.ok and computes.ok:
-                if plugins.json()["count"] == 1 and computes.json()["count"] >= 1:
+                if plugins.json()["count"] >= expected and computes.json()["count"] >= 1:
                     return
                 last = f"plugins {plugins.text[:200]}"
             else:
@@ -284,6 +289,12 @@ def running_stack(
         stop_stack(stack, keep=keep)
 
 
+def ui_env() -> dict[str, str]:
+    """CUBE_UI_DIR for the shared stack, so it serves ChRIS_ui at / as `make run` can."""
+    build = REPO_ROOT.parent / "shared" / "clients" / "chris_ui-v5" / "dist"
+    return {"CUBE_UI_DIR": str(build)} if (build / "index.html").is_file() else {}
+
+
 class _SharedEmbeddedStack:
     """One embedded stack for the whole session, shared by tests/e2e and tests/clients.
 
@@ -308,7 +319,7 @@ class _SharedEmbeddedStack:
                     running_stack(
                         EMBEDDED_SCRIPT,
                         tmp_path_factory.mktemp("embedded-var"),
-                        {"CUBE_PLUGINS_DIR": str(plugins_dir)},
+                        {"CUBE_PLUGINS_DIR": str(plugins_dir), **ui_env()},
                     )
                 )
             except StackError as error:

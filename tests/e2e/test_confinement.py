@@ -10,12 +10,11 @@ import hashlib
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
+from tests.e2e.api_user import FINAL, User
 from tests.e2e.compute_api import PATHS_OUTSIDE_STORAGE, ComputeApi, forged_token
 from tests.e2e.stack import (
     EMBEDDED_SCRIPT,
@@ -29,7 +28,6 @@ pytestmark = pytest.mark.e2e
 
 PROBE_SOURCE = Path(__file__).with_name("escapeprobe.py")
 PROBE_IMAGE = "local/pl-escapeprobe:1.0"
-FINAL = {"finishedSuccessfully", "finishedWithError", "cancelled"}
 BOB_SECRET = b"bobby's private bytes\n"
 
 
@@ -90,67 +88,6 @@ def install_probe(plugins_dir: Path, bin_dir: Path) -> None:
         }
     )
     catalogue_path.write_text(json.dumps(catalogue))
-
-
-class User:
-    """One API user: a JSON session with Basic auth."""
-
-    def __init__(self, stack: Stack, username: str):
-        self.stack = stack
-        self.username = username
-        self.session = requests.Session()
-        self.session.auth = (username, f"{username}-password-1234")
-        self.session.headers["Accept"] = "application/json"
-        response = requests.post(
-            f"{stack.url}users/",
-            json={
-                "username": username,
-                "password": self.session.auth[1],
-                "email": f"{username}@example.org",
-            },
-            headers={"Accept": "application/json"},
-            timeout=30,
-        )
-        assert response.status_code == 201, response.text
-
-    def upload(self, relative: str, content: bytes) -> requests.Response:
-        return self.session.post(
-            f"{self.stack.url}uploadedfiles/",
-            data={"upload_path": f"{self.username}/uploads/{relative}"},
-            files={"fname": (relative.rsplit("/", 1)[-1], content)},
-            timeout=30,
-        )
-
-    def run(self, plugin: str, **parameters) -> dict:
-        """Run a plugin to the end; return the instance."""
-        found = self.session.get(
-            f"{self.stack.url}plugins/search/", params={"name_exact": plugin}, timeout=30
-        ).json()["results"]
-        assert found, f"{plugin} is not registered"
-        response = self.session.post(
-            f"{self.stack.url}plugins/{found[0]['id']}/instances/", json=parameters, timeout=30
-        )
-        assert response.status_code == 201, response.text
-        url = response.json()["url"]
-        deadline = time.monotonic() + 120
-        while True:
-            instance = self.session.get(url, timeout=30).json()
-            if instance["status"] in FINAL:
-                return instance
-            assert time.monotonic() < deadline, f"{plugin} did not finish: {instance}"
-            time.sleep(0.3)
-
-    def files(self, instance: dict) -> dict[str, bytes]:
-        """Every file the instance registered, by path relative to its output, with its bytes."""
-        listing = self.session.get(instance["files"], params={"limit": 1000}, timeout=30).json()
-        output = f"{instance['output_path']}/"
-        files = {}
-        for item in listing["results"]:
-            assert item["fname"].startswith(output), item["fname"]
-            download = self.session.get(item["file_resource"], timeout=30)
-            assert download.status_code == 200
-            files[item["fname"][len(output) :]] = download.content
-        return files
 
 
 def snapshot(*roots: Path) -> dict[str, str]:

@@ -150,7 +150,7 @@ def walk_pages(url: str) -> list[dict]:
 
 @pytest.mark.parametrize("directory", ["/DICOM/dataset1", "chris/uploads/DICOM/dataset1"])
 def test_seed_workflow_runs_pl_dircopy_with_pfurl(live_stack, dataset, pfurl, directory, tmp_path):
-    plugins = cj_get(f"{live_stack}plugins/search/", name_exact="pl-dircopy")
+    plugins = cj_get(f"{live_stack}plugins/search/", name_exact="pl-dircopy", version="2.1.1")
     assert plugins["total"] == 1
     plugin = item_values(plugins["items"][0])
 

@@ -3,8 +3,9 @@ import io
 import pytest
 
 from feeds.models import Comment, Feed, Note, Tag, Tagging
-from plugins.models import JOB_COUNTERS, Plugin, PluginInstance, PluginInstanceFile, PluginMeta
-from tests.conftest import CJ, cj_items, cj_template
+from plugins.models import Plugin, PluginInstance, PluginInstanceFile, PluginMeta
+from plugins.status import JOB_COUNTERS
+from tests.helpers import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 

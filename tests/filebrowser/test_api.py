@@ -7,7 +7,7 @@ from feeds.models import Feed, Note
 from pacsfiles.models import PACS, PACSFile
 from plugins.models import Plugin, PluginInstance, PluginInstanceFile, PluginMeta
 from servicefiles.models import Service, ServiceFile
-from tests.conftest import cj_items
+from tests.helpers import cj_items
 from uploadedfiles.models import UploadedFile
 
 pytestmark = pytest.mark.django_db

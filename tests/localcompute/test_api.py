@@ -1,5 +1,6 @@
 """Authentication, server info, validation and ordering rules of the pfcon v6 API."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -233,12 +234,31 @@ def test_invalid_env_is_400(fslink, env, fragment):
     assert fragment in response.json()["message"]
 
 
-def test_more_than_one_worker_is_400(fslink):
-    jid = "chris-jid-workers"
-    fslink.copy(jid, [], "home/alice/out-workers")
-    form = helper_form(jid, "sleep", output_dir="home/alice/out-workers")
+@pytest.mark.parametrize("workers", [0, 65])
+def test_number_of_workers_out_of_range_is_400(fslink, workers):
+    jid = f"chris-jid-workers-{workers}"
+    fslink.copy(jid, [], f"home/alice/out-workers-{workers}")
+    form = helper_form(jid, "sleep", output_dir=f"home/alice/out-workers-{workers}")
+    form["number_of_workers"] = workers
+    response = fslink.post("pluginjobs/", form)
+    assert response.status_code == 400
+    assert "number_of_workers" in response.json()["message"]
+
+
+def test_workers_add_up_to_the_jobs_resources(fslink):
+    """A job runs once, with the memory, CPU and thread caps of all its workers."""
+    jid = "chris-jid-workers-2"
+    fslink.copy(jid, [], "home/alice/out-workers-2")
+    form = helper_form(jid, "env", output_dir="home/alice/out-workers-2", memory_limit=300)
     form["number_of_workers"] = 2
-    assert fslink.post("pluginjobs/", form).status_code == 400
+    form["cpu_limit"] = 1500
+    response = fslink.post("pluginjobs/", form)
+    assert response.status_code == 201, response.text
+    assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    env = json.loads((fslink.storebase / "home/alice/out-workers-2/env.json").read_text())
+    assert env["OMP_NUM_THREADS"] == "4"  # 2 workers × ⌈1500m⌉
+    record = fslink.get(f"pluginjobs/{jid}/").json()["compute"]
+    assert record["status"] == "finishedSuccessfully"
 
 
 def test_plugin_post_is_idempotent_while_running(fslink):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from localcompute import cgroups
 from tests.localcompute.support import (
     SERVER_SECRET,
     helper_form,
@@ -61,7 +62,9 @@ def test_failure_reports_finished_with_error_and_the_log_tail(fslink):
     assert compute["message"] == "exited with code 3"
     lines = compute["logs"].splitlines()
     assert len(lines) == 1000
-    assert lines[-1] == "giving up"
+    # The plugin's last line, then localcompute's note of the job's limits.
+    assert lines[-2] == "giving up"
+    assert lines[-1].startswith("localcompute: the plugin failed; its limits: ")
     assert "line 1499" in lines
     assert "line 400" not in lines
     assert compute["timestamp"]
@@ -192,6 +195,7 @@ def test_plugin_environment_is_clean(fslink):
         "HOME",
         "TMPDIR",
         "LANG",
+        "PYTHONUNBUFFERED",
         "OMP_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",
         "MKL_NUM_THREADS",
@@ -236,6 +240,103 @@ def test_small_allocation_runs_under_the_memory_limit(fslink):
     assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
 
 
+def _job_cgroups():
+    """This machine's per-job cgroups as localcompute finds them, or a skip."""
+    found = cgroups.detect("auto")
+    if found is None:
+        pytest.skip("no writable cgroup hierarchy here: jobs have rlimits only")
+    return found
+
+
+def test_memory_cap_holds_the_whole_process_tree(fslink):
+    """Three processes of 300 MiB each pass every per-process rlimit (1112 MiB of address
+    space) but not the job's cgroup cap of 300 + 512 MiB: the kernel kills the job and
+    the log says why."""
+    _job_cgroups()
+    jid = "chris-jid-oom"
+    _start(
+        fslink, jid, "alloc", "--mebibytes", "300", "--processes", "3", "--seconds", "2",
+        memory_limit=300,
+    )  # fmt: skip
+    compute = fslink.wait("pluginjobs", jid, timeout=60)
+    assert compute["status"] == "finishedWithError"
+    assert "out of memory" in compute["message"]
+    assert "localcompute: out of memory" in compute["logs"]
+    assert "memory cap of 812 MiB (memory_limit 300 MiB + 512 MiB headroom)" in compute["logs"]
+    assert not (_output(fslink, jid) / "allocated.txt").exists()
+    # The launcher removed the job's groups.
+    assert not any(folder.exists() for folder in _job_cgroups().job_dirs(jid))
+
+
+def test_without_cgroups_jobs_keep_their_rlimits(localcompute_factory):
+    """LOCALCOMPUTE_CGROUPS=off (or no writable hierarchy): per-process rlimits only."""
+    server = localcompute_factory(LOCALCOMPUTE_CGROUPS="off")
+    jid = "chris-jid-no-cgroups"
+    _start(
+        server, jid, "alloc", "--mebibytes", "300", "--processes", "3", memory_limit=300
+    )  # fmt: skip
+    assert server.wait("pluginjobs", jid, timeout=60)["status"] == "finishedSuccessfully"
+    jid = "chris-jid-no-cgroups-big"
+    _start(server, jid, "alloc", "--mebibytes", "1500", memory_limit=100)
+    compute = server.wait("pluginjobs", jid)
+    assert compute["status"] == "finishedWithError"
+    assert "MemoryError" in compute["logs"]
+    assert compute["logs"].strip().splitlines()[-1] == (
+        "localcompute: the plugin failed; its limits: address space 712 MiB per process"
+    )
+
+
+def test_failed_job_log_ends_with_its_limits(fslink):
+    jid = "chris-jid-limits-note"
+    _start(fslink, jid, "alloc", "--mebibytes", "1500", memory_limit=100)
+    compute = fslink.wait("pluginjobs", jid)
+    assert compute["status"] == "finishedWithError"
+    last = compute["logs"].strip().splitlines()[-1]
+    assert last.startswith("localcompute: the plugin failed; its limits: ")
+    assert "address space 712 MiB per process" in last
+
+
+def test_cpu_limit_is_a_hard_quota(fslink):
+    _job_cgroups()
+    jid = "chris-jid-spin"
+    output_dir = f"home/alice/out-{jid}"
+    fslink.copy(jid, [], output_dir)
+    form = helper_form(jid, "spin", "--seconds", "2", output_dir=output_dir)
+    form["cpu_limit"] = 250
+    assert fslink.post("pluginjobs/", form).status_code == 201
+    assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    used = json.loads((_output(fslink, jid) / "cpu.json").read_text())["cpu"]
+    # A quarter of a core for 2 s; unthrottled it would be close to 2 s.
+    assert used < 1.0, used
+
+
+def test_tasks_are_capped_per_job(localcompute_factory):
+    _job_cgroups()
+    server = localcompute_factory(LOCALCOMPUTE_MAX_TASKS="40")
+    jid = "chris-jid-threads"
+    # Room in the address space for 40 threads and their malloc arenas (64 MiB each).
+    _start(server, jid, "threads", memory_limit=2000)
+    assert server.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    started = int((_output(server, jid) / "threads.txt").read_text())
+    # bubblewrap's two processes and the plugin's main thread count too.
+    assert 30 < started < 40
+
+
+def test_output_reaches_the_log_while_the_plugin_runs(fslink):
+    """Nothing is flushed by the plugin: PYTHONUNBUFFERED brings each line to the log."""
+    jid = "chris-jid-progress"
+    _start(fslink, jid, "progress", "--seconds", "20")
+    deadline = time.monotonic() + 15
+    logs = ""
+    while "progress step 3" not in logs and time.monotonic() < deadline:
+        compute = fslink.get(f"pluginjobs/{jid}/").json()["compute"]
+        assert compute["status"] == "started"
+        logs = compute["logs"]
+        time.sleep(0.2)
+    assert "progress step 3" in logs
+    assert fslink.delete(f"pluginjobs/{jid}/").status_code == 204
+
+
 def _group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes of a process group."""
     members = []
@@ -269,7 +370,7 @@ def test_stop_jobs_on_exit_kills_every_job_group_when_the_server_stops(
 
     stopped_at = time.monotonic()
     server.stop(signum)
-    # Both groups go together, well within honcho's 5 s SIGKILL deadline.
+    # Both groups go together, well within the supervisor's SIGKILL deadline.
     for group in groups.values():
         assert _wait_group_gone(group, timeout=5 - (time.monotonic() - stopped_at)) == []
     assert time.monotonic() - stopped_at < 5

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from localcompute import staging
+from localcompute import cgroups, staging
+from localcompute.app import storage_mode
 from localcompute.catalogue import Catalogue, normalize_image
 from localcompute.config import (
     CREDENTIAL_VARIABLES,
@@ -13,7 +14,7 @@ from localcompute.config import (
     ConfigError,
     Settings,
 )
-from localcompute.jobs import ApiError, parse_env
+from localcompute.jobs import InvalidRequest, parse_env
 from localcompute.runner import localize_path_args, tail_lines
 
 
@@ -39,9 +40,8 @@ def test_parse_env_keeps_equals_signs_in_values():
 
 @pytest.mark.parametrize("entry", ["novalue", "=x", "A B=1", "HOME=/x", "LD_AUDIT=x"])
 def test_parse_env_rejects(entry):
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(InvalidRequest):
         parse_env([entry])
-    assert raised.value.status == 400
 
 
 def test_tail_lines_returns_the_last_lines_of_a_large_file(tmp_path):
@@ -52,6 +52,89 @@ def test_tail_lines_returns_the_last_lines_of_a_large_file(tmp_path):
     assert tail[0] == "line 199000"
     assert tail[-1] == "line 199999"
     assert tail_lines(tmp_path / "missing.log", 10) == ""
+
+
+def test_tail_lines_is_cut_to_a_byte_budget_keeping_the_end(tmp_path):
+    log = tmp_path / "job.log"
+    log.write_text("".join(f"{n:04d} " + "x" * 995 + "\n" for n in range(500)))
+    tail = tail_lines(log, 1000, max_bytes=10_000)
+    assert len(tail.encode()) == 10_000
+    assert tail.endswith("x\n")
+    assert tail.splitlines()[-1].startswith("0499 ")
+
+
+MOUNTINFO_V1 = """\
+30 24 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755
+33 30 0:29 / /sys/fs/cgroup/memory rw,relatime shared:11 - cgroup cgroup rw,memory
+34 30 0:30 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:12 - cgroup cgroup rw,cpu,cpuacct
+35 30 0:31 / /sys/fs/cgroup/pids rw,relatime shared:13 - cgroup cgroup rw,pids
+36 30 0:32 / /sys/fs/cgroup/unified rw,relatime shared:14 - cgroup2 cgroup2 rw
+"""
+OWN_V1 = "5:pids:/\n4:cpu,cpuacct:/\n3:memory:/jobs/abc\n0::/\n"
+
+
+def test_cgroup_v1_job_groups_sit_under_our_own_group_in_each_hierarchy(tmp_path):
+    mounts = cgroups.read_mounts(MOUNTINFO_V1.replace("/sys/fs/cgroup", str(tmp_path)))
+    own = cgroups.read_own_groups(OWN_V1)
+    (tmp_path / "memory/jobs/abc").mkdir(parents=True)
+    (tmp_path / "cpu,cpuacct").mkdir()
+    (tmp_path / "pids").mkdir()
+    found = cgroups.plan_v1(mounts, own)
+    assert found.version == 1
+    assert found.parents == {
+        "memory": tmp_path / "memory/jobs/abc",
+        "cpu": tmp_path / "cpu,cpuacct",
+        "pids": tmp_path / "pids",
+    }
+    plan = found.for_job("j1", memory_bytes=812 << 20, cpu_millicores=250, max_tasks=64)
+    memory = tmp_path / "memory/jobs/abc/localcompute-j1"
+    assert plan.dirs == [str(memory), str(tmp_path / "cpu,cpuacct/localcompute-j1"),
+                         str(tmp_path / "pids/localcompute-j1")]  # fmt: skip
+    assert {path: (value, optional) for path, value, optional in plan.writes} == {
+        str(memory / "memory.limit_in_bytes"): (str(812 << 20), False),
+        str(memory / "memory.memsw.limit_in_bytes"): (str(812 << 20), True),
+        str(tmp_path / "cpu,cpuacct/localcompute-j1/cpu.cfs_period_us"): ("100000", False),
+        str(tmp_path / "cpu,cpuacct/localcompute-j1/cpu.cfs_quota_us"): ("25000", False),
+        str(tmp_path / "pids/localcompute-j1/pids.max"): ("64", False),
+    }
+    assert plan.oom_events == [str(memory / "memory.oom_control")]
+    assert len(plan.procs) == 3
+
+
+def test_cgroup_v2_needs_the_root_or_a_delegated_parent(tmp_path):
+    mounts = cgroups.read_mounts(
+        f"40 30 0:40 / {tmp_path} rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+    )
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    # In a group of its own (with processes), localcompute may not delegate controllers.
+    assert cgroups.plan_v2(mounts, cgroups.read_own_groups("0::/user.slice/x\n"), "") is None
+    found = cgroups.plan_v2(mounts, cgroups.read_own_groups("0::/\n"), "")
+    assert found.version == 2 and set(found.parents) == {"memory", "cpu", "pids"}
+    plan = found.for_job("j2", memory_bytes=1 << 30, cpu_millicores=2000, max_tasks=100)
+    folder = tmp_path / "localcompute-j2"
+    assert plan.dirs == [str(folder)]
+    assert [(path, value) for path, value, _optional in plan.writes] == [
+        (str(folder / "memory.max"), str(1 << 30)),
+        (str(folder / "memory.swap.max"), "0"),
+        (str(folder / "memory.oom.group"), "1"),
+        (str(folder / "cpu.max"), "200000 100000"),
+        (str(folder / "pids.max"), "100"),
+    ]
+    delegated = tmp_path / "delegated"
+    delegated.mkdir()
+    (delegated / "cgroup.controllers").write_text("memory pids\n")
+    found = cgroups.plan_v2(mounts, cgroups.read_own_groups("0::/user.slice/x\n"), str(delegated))
+    assert found.parents == {"memory": delegated, "pids": delegated}
+
+
+def test_cgroups_off_means_none():
+    assert cgroups.detect("off") is None
+
+
+def test_cgroups_required_but_unusable_is_an_error(tmp_path):
+    with pytest.raises(cgroups.CgroupError, match="LOCALCOMPUTE_CGROUPS=required"):
+        cgroups.detect("required", str(tmp_path / "not-a-cgroup"))
+    assert cgroups.detect("auto", str(tmp_path / "not-a-cgroup")) is None
 
 
 @pytest.mark.parametrize(
@@ -170,7 +253,38 @@ def test_settings_defaults():
         "p" * MIN_SECRET_LENGTH,
         "k" * MIN_SECRET_LENGTH,
     )
-    assert settings.requires_copy_job and not settings.requires_upload_job
+
+
+@pytest.mark.parametrize(
+    ("storage_env", "innetwork", "copy_job", "upload_job"),
+    [("fslink", True, True, False), ("zipfile", False, False, False), ("swift", True, True, True)],
+)
+def test_each_storage_mode_says_which_jobs_it_needs(
+    tmp_path, storage_env, innetwork, copy_job, upload_job
+):
+    env = {**CREDENTIALS, "STORAGE_ENV": storage_env, "STOREBASE": str(tmp_path)}
+    if storage_env == "swift":
+        env.update(SWIFT_AUTH_URL="http://127.0.0.1:1/auth/v1.0", SWIFT_USERNAME="u", SWIFT_KEY="k")
+    mode = storage_mode(Settings.from_env(env))
+    assert mode.name == storage_env
+    assert (mode.innetwork, mode.requires_copy_job, mode.requires_upload_job) == (
+        innetwork,
+        copy_job,
+        upload_job,
+    )
+
+
+def test_settings_for_job_limits():
+    settings = Settings.from_env(CREDENTIALS)
+    assert (settings.cgroups, settings.max_tasks, settings.logs_max_bytes) == ("auto", 1024, 65536)
+    settings = Settings.from_env(
+        {**CREDENTIALS, "LOCALCOMPUTE_CGROUPS": "required", "LOCALCOMPUTE_MAX_TASKS": "64"}
+    )
+    assert (settings.cgroups, settings.max_tasks) == ("required", 64)
+    with pytest.raises(ConfigError, match="LOCALCOMPUTE_CGROUPS"):
+        Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CGROUPS": "v3"})
+    with pytest.raises(ConfigError, match="LOCALCOMPUTE_MAX_TASKS"):
+        Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_MAX_TASKS": "0"})
 
 
 @pytest.mark.parametrize("missing", CREDENTIAL_VARIABLES)

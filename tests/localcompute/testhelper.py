@@ -1,14 +1,16 @@
 """A test-only fs "plugin" that localcompute runs through its catalogue.
 
-Usage: testhelper --mode MODE [--seconds N] [--mebibytes N] outputdir
+Usage: testhelper --mode MODE [--seconds N] [--mebibytes N] [--processes N] outputdir
 """
 
 import argparse
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ def main() -> int:
     parser.add_argument("--mode", required=True)
     parser.add_argument("--seconds", type=float, default=0)
     parser.add_argument("--mebibytes", type=int, default=0)
+    parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("outputdir")
     options = parser.parse_args()
     output = Path(options.outputdir)
@@ -49,8 +52,47 @@ def main() -> int:
     elif mode == "limits":
         (output / "limits.txt").write_text(Path("/proc/self/limits").read_text())
     elif mode == "alloc":
+        # Each of --processes processes fills --mebibytes of memory, all at the same time.
+        children = []
+        for _ in range(options.processes - 1):
+            pid = os.fork()
+            if pid == 0:
+                children = None
+                break
+            children.append(pid)
         block = bytearray(options.mebibytes * 1024 * 1024)
+        time.sleep(options.seconds)
+        if children is None:
+            os._exit(0)
+        for child in children:
+            _, status = os.waitpid(child, 0)
+            if status:
+                return 1
         (output / "allocated.txt").write_text(str(len(block)))
+    elif mode == "spin":
+        # Busy for --seconds of wall-clock time; the CPU time that got is the quota's mark.
+        deadline = time.monotonic() + options.seconds
+        while time.monotonic() < deadline:
+            pass
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        (output / "cpu.json").write_text(json.dumps({"cpu": used.ru_utime + used.ru_stime}))
+    elif mode == "threads":
+        # Start threads until the system refuses one.
+        stop = threading.Event()
+        started = 0
+        try:
+            while started < 10_000:
+                threading.Thread(target=stop.wait, daemon=True).start()
+                started += 1
+        except RuntimeError:
+            pass
+        stop.set()
+        (output / "threads.txt").write_text(str(started))
+    elif mode == "progress":
+        # A line now and then, never flushed: PYTHONUNBUFFERED must bring it to the log.
+        for step in range(int(options.seconds * 10)):
+            print(f"progress step {step}")
+            time.sleep(0.1)
     elif mode == "links":
         (output / "real.txt").write_text("real\n")
         (output / "escape.chrislink").write_text("home/bob/private")

@@ -5,7 +5,7 @@ import pytest
 
 from pacsfiles.models import PACS, PACSFile
 from storage.keys import LINK_NAME_MESSAGE
-from tests.conftest import CJ, cj_items, cj_template
+from tests.helpers import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 

@@ -1,49 +1,22 @@
-import json
-
 import pytest
 
-from feeds.models import Feed, Note
 from pipelines.services.trees import create_pipeline
-from plugins.models import ComputeResource, PluginInstance, Status
+from plugins.models import ComputeResource, PluginInstance
 from plugins.services.registry import register_plugin
+from tests.plugin_support import (
+    DIRCOPY,
+    SIMPLEDSAPP,
+    TOPOLOGICALCOPY,
+    diamond_tree,
+    make_fs_instance,
+)
 
-DIRCOPY = {
-    "name": "pl-dircopy", "version": "2.1.1", "dock_image": "fnndsc/pl-dircopy:2.1.1",
-    "type": "fs", "selfpath": "/usr/local/bin", "selfexec": "dircopy", "execshell": "",
-    "parameters": [
-        {"name": "dir", "type": "unextpath", "optional": False, "flag": "--dir"},
-    ],
-}  # fmt: skip
-SIMPLEDSAPP = {
-    "name": "pl-simpledsapp", "version": "2.1.3", "dock_image": "fnndsc/pl-simpledsapp:2.1.3",
-    "type": "ds", "selfpath": "/usr/local/bin", "selfexec": "simpledsapp", "execshell": "",
-    "parameters": [
-        {"name": "prefix", "type": "str", "optional": True, "flag": "--prefix",
-         "default": ""},
-        {"name": "b_ignoreInputDir", "type": "bool", "optional": True,
-         "flag": "--ignoreInputDir", "action": "store_true", "default": False},
-        {"name": "dummyInt", "type": "int", "optional": True, "flag": "--dummyInt",
-         "default": 1},
-        {"name": "dummyFloat", "type": "float", "optional": True, "flag": "--dummyFloat",
-         "default": 1.1},
-    ],
-}  # fmt: skip
 LABELLER = {
     "name": "pl-labeller", "version": "0.1", "dock_image": "fnndsc/pl-labeller:0.1",
     "type": "ds", "selfpath": "/usr/local/bin", "selfexec": "labeller", "execshell": "",
     "parameters": [
         {"name": "label", "type": "str", "optional": False, "flag": "--label"},
         {"name": "inputs", "type": "path", "optional": False, "flag": "--inputs"},
-    ],
-}  # fmt: skip
-TOPOLOGICALCOPY = {
-    "name": "pl-topologicalcopy", "version": "1.0.12",
-    "dock_image": "fnndsc/pl-topologicalcopy:1.0.12", "type": "ts",
-    "selfpath": "/usr/local/bin", "selfexec": "topologicalcopy", "execshell": "",
-    "parameters": [
-        {"name": "plugininstances", "type": "str", "optional": True,
-         "flag": "--plugininstances", "default": ""},
-        {"name": "filter", "type": "str", "optional": True, "flag": "--filter", "default": ""},
     ],
 }  # fmt: skip
 
@@ -90,45 +63,9 @@ def topologicalcopy(compute_resource):
     return register_plugin(TOPOLOGICALCOPY, compute_names=[compute_resource.name])
 
 
-def make_fs_instance(owner, plugin, status=Status.FINISHED_SUCCESSFULLY) -> PluginInstance:
-    """A feed's root instance, built with the ORM so no job is involved."""
-    feed = Feed.objects.create(name="feed", creator=owner)
-    feed.owner.add(owner)
-    Note.objects.create(feed=feed)
-    instance = PluginInstance.objects.create(
-        plugin=plugin,
-        owner=owner,
-        feed=feed,
-        status=status,
-        cpu_limit=1000,
-        memory_limit=200,
-        number_of_workers=1,
-        gpu_limit=0,
-    )
-    instance.output_path = f"{owner.username}/feed_{feed.pk}/{plugin.meta.name}_{instance.pk}/data"
-    instance.save(update_fields=["output_path"])
-    return instance
-
-
 @pytest.fixture
 def fs_instance(user, dircopy) -> PluginInstance:
     return make_fs_instance(user, dircopy)
-
-
-def diamond_tree(simpledsapp, topologicalcopy) -> list[dict]:
-    """root -> (left, right); join (ts) after left, joining left and right."""
-    return [
-        {"title": "root", "plugin_id": simpledsapp.pk, "previous": None,
-         "plugin_parameter_defaults": [{"name": "dummyInt", "default": 7}]},
-        {"title": "left", "plugin_name": "pl-simpledsapp", "plugin_version": "2.1.3",
-         "previous": "root", "plugin_parameter_defaults": [{"name": "prefix", "default": "L"}]},
-        {"title": "right", "plugin_id": simpledsapp.pk, "previous": "root"},
-        {"title": "join", "plugin_id": topologicalcopy.pk, "previous": "left",
-         "plugin_parameter_defaults": [
-             {"name": "plugininstances", "default": "left,right"},
-             {"name": "filter", "default": ".*"},
-         ]},
-    ]  # fmt: skip
 
 
 @pytest.fixture
@@ -154,7 +91,3 @@ def unlocked_pipeline(other_user, simpledsapp):
             {"title": "b", "plugin_id": simpledsapp.pk, "previous": "a"},
         ],
     )
-
-
-def tree_json(nodes: list[dict]) -> str:
-    return json.dumps(nodes)

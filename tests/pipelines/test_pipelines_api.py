@@ -3,8 +3,8 @@ import json
 import pytest
 
 from pipelines.models import DefaultPipingParameter, Pipeline, PluginPiping
-from tests.conftest import CJ, cj_items, cj_template
-from tests.pipelines.conftest import diamond_tree, make_fs_instance
+from tests.helpers import CJ, cj_items, cj_template
+from tests.plugin_support import diamond_tree, make_fs_instance
 
 pytestmark = pytest.mark.django_db
 
@@ -441,7 +441,8 @@ def test_pipeline_plugins_pipings_and_parameters(
     assert pipings[1]["previous_id"] == pipings[0]["id"]
     parameters = cj_items(client.get(f"{base}/parameters/"))
     assert len(parameters) == 10  # 3 ds pipings x 4 parameters would be 12, paged at 10
-    assert client.get(f"{base}/parameters/?limit=20").json()["collection"]["total"] == 14
+    # 3 ds pipings x 4 parameters + the ts piping's 3
+    assert client.get(f"{base}/parameters/?limit=20").json()["collection"]["total"] == 15
     for suffix in ("plugins/", "pipings/", "parameters/", "json/"):
         assert other_client.get(f"{base}/{suffix}").status_code == 403
         assert anonymous_client.get(f"{base}/{suffix}").status_code == 401

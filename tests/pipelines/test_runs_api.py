@@ -4,10 +4,11 @@ import pytest
 
 from pipelines.models import PipelineInstance, Workflow
 from plugins import tasks
-from plugins.models import PluginInstance, Status
+from plugins.models import PluginInstance
 from plugins.services.compute import job_environment
-from tests.conftest import CJ, cj_items, cj_template
-from tests.pipelines.conftest import make_fs_instance
+from plugins.status import Status
+from tests.helpers import CJ, cj_items, cj_template
+from tests.plugin_support import make_fs_instance
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def error(response) -> str:
 @pytest.fixture
 def submitted(monkeypatch) -> list[int]:
     ids: list[int] = []
-    monkeypatch.setattr(tasks.submit_plugin_instance, "delay", lambda pk, *a: ids.append(pk))
+    monkeypatch.setattr(tasks.advance_plugin_instance, "delay", lambda pk, *a: ids.append(pk))
     return ids
 
 

@@ -2,9 +2,10 @@ import io
 
 import pytest
 
-from plugins.models import PluginInstance, Status
+from plugins.models import PluginInstance
 from plugins.services import jobs
-from tests.conftest import CJ, cj_items, cj_template
+from plugins.status import Status
+from tests.helpers import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from plugins.models import ComputeResource, Plugin
 from tests.fakes import FakePfcon
-from tests.plugins.conftest import DIRCOPY, SIMPLEDSAPP
+from tests.plugin_support import DIRCOPY, SIMPLEDSAPP
 
 pytestmark = pytest.mark.django_db
 

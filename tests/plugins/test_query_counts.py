@@ -32,7 +32,7 @@ def test_lists_do_not_query_per_item(superuser_client, superuser, dircopy, stora
             key = f"chris/uploads/q{index}/f.txt"
             storage.put(key, io.BytesIO(b"x"))
             create_plugin_instance(
-                dircopy, owner=superuser, data={"dir": f"chris/uploads/q{index}"}
+                dircopy, owner=superuser, parameters={"dir": f"chris/uploads/q{index}"}
             )
 
     add_feeds(2)

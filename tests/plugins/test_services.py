@@ -7,23 +7,15 @@ from rest_framework.exceptions import ValidationError
 
 from chrisinstance.models import ChrisInstance
 from chrisinstance.services import get_chris_instance
-from cube import celery_app
-from cube.exceptions import InvalidTransition
-from plugins.models import PluginInstance, PluginInstanceFile, Status
+from plugins.models import PluginInstance, PluginInstanceFile
 from plugins.services import jobs
 from plugins.services.compute import job_id
 from plugins.services.instances import cancel_plugin_instance, create_plugin_instance
 from plugins.services.lifecycle import set_status
-from tests.plugins.conftest import compute_resource_for
+from plugins.status import InvalidTransition, Status
+from tests.plugin_support import compute_resource_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def put_files(storage, prefix: str, count: int) -> list[str]:
@@ -49,7 +41,7 @@ def test_fs_instance_creates_feed_and_is_scheduled(
     put_files(storage, "alice/uploads/DICOM/dataset1", 2)
     with django_capture_on_commit_callbacks() as callbacks:
         instance = create_plugin_instance(
-            dircopy, owner=user, data={"dir": "alice/uploads/DICOM/dataset1"}, title="seed"
+            dircopy, owner=user, parameters={"dir": "alice/uploads/DICOM/dataset1"}, title="seed"
         )
     assert len(callbacks) == 1  # the submit task
     assert instance.status == Status.SCHEDULED
@@ -62,7 +54,7 @@ def test_fs_instance_creates_feed_and_is_scheduled(
 def test_dircopy_runs_and_registers_copies_once(dircopy, user, storage, pfcon):
     keys = put_files(storage, "alice/uploads/DICOM/dataset1", 5)
     put_files(storage, "alice/uploads/DICOM/dataset10", 3)  # a sibling sharing the prefix
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "/DICOM/dataset1"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "/DICOM/dataset1"})
     stored = instance.parameter_values.get()
     assert stored.value == "alice/uploads/DICOM/dataset1"
     instance = run_to_end(instance)
@@ -88,10 +80,12 @@ def test_ds_instance_outputs_and_shell_metacharacters_pass_literally(
     dircopy, simpledsapp, user, storage, pfcon
 ):
     put_files(storage, "alice/uploads/in", 1)
-    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
+    fs = run_to_end(
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    )
     literal = "$(touch /tmp/pwned); `id` | x > y"
     ds = create_plugin_instance(
-        simpledsapp, owner=user, data={"previous_id": fs.pk, "prefix": literal, "dummyInt": "7"}
+        simpledsapp, owner=user, previous=fs, parameters={"prefix": literal, "dummyInt": "7"}
     )
     pfcon.set_output(job_id(ds), files={"out/le_a.txt": b"abc"})
     ds = run_to_end(ds)
@@ -108,8 +102,10 @@ def test_job_ids_use_the_installations_stored_prefix(dircopy, simpledsapp, user,
     get_chris_instance()
     ChrisInstance.objects.update(job_id_prefix="chris-jid-0123abcd-")
     put_files(storage, "alice/uploads/in", 1)
-    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    fs = run_to_end(
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    )
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     assert job_id(ds) == f"chris-jid-0123abcd-{ds.pk}"
     run_to_end(ds)
     jids = {request.form["jid"][0] for request in pfcon.requests_to("POST pluginjobs/")}
@@ -121,12 +117,12 @@ def test_job_ids_use_the_installations_stored_prefix(dircopy, simpledsapp, user,
 
 def test_zip_mode_stores_outputs_from_the_zip(user, storage, zip_pfcon, db):
     from plugins.services.registry import register_plugin
-    from tests.plugins.conftest import SIMPLEFSAPP
+    from tests.plugin_support import SIMPLEFSAPP
 
     resource = compute_resource_for(zip_pfcon, name="remote")
     plugin = register_plugin(SIMPLEFSAPP, compute_names=[resource.name])
     put_files(storage, "alice/uploads/data", 2)
-    instance = create_plugin_instance(plugin, owner=user, data={"dir": "alice/uploads/data"})
+    instance = create_plugin_instance(plugin, owner=user, parameters={"dir": "alice/uploads/data"})
     zip_pfcon.set_output(job_id(instance), files={"out.txt": b"listing", "sub/x": b"1"})
     instance = run_to_end(instance)
     assert instance.status == Status.FINISHED_SUCCESSFULLY, instance.summary
@@ -138,12 +134,12 @@ def test_zip_mode_stores_outputs_from_the_zip(user, storage, zip_pfcon, db):
 
 def test_bad_zip_cancels_with_code04(user, storage, zip_pfcon, db):
     from plugins.services.registry import register_plugin
-    from tests.plugins.conftest import SIMPLEFSAPP
+    from tests.plugin_support import SIMPLEFSAPP
 
     resource = compute_resource_for(zip_pfcon, name="remote")
     plugin = register_plugin(SIMPLEFSAPP, compute_names=[resource.name])
     put_files(storage, "alice/uploads/data", 1)
-    instance = create_plugin_instance(plugin, owner=user, data={"dir": "alice/uploads/data"})
+    instance = create_plugin_instance(plugin, owner=user, parameters={"dir": "alice/uploads/data"})
     zip_pfcon.set_output(job_id(instance), zip_bytes=b"not a zip")
     instance = run_to_end(instance)
     assert (instance.status, instance.error_code) == (Status.CANCELLED, "CODE04")
@@ -151,7 +147,7 @@ def test_bad_zip_cancels_with_code04(user, storage, zip_pfcon, db):
 
 def test_plugin_failure_ends_with_error_and_log_tail(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     pfcon.set_status(job_id(instance), "finishedWithError", logs="x" * 3000 + "Traceback: boom")
     instance = run_to_end(instance)
     assert instance.status == Status.FINISHED_WITH_ERROR
@@ -161,7 +157,7 @@ def test_plugin_failure_ends_with_error_and_log_tail(dircopy, user, storage, pfc
 
 def test_undefined_remote_status_cancels_with_code10(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     pfcon.set_status(job_id(instance), "undefined")
     instance = run_to_end(instance)
     assert (instance.status, instance.error_code) == (Status.CANCELLED, "CODE10")
@@ -172,7 +168,7 @@ def test_unreachable_pfcon_retries_then_finishes_with_error(
 ):
     settings.SUBMIT_RETRIES = 2
     put_files(storage, "alice/uploads/in", 1)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     pfcon.fail_next("POST copyjobs/", 503, times=100)
     for attempt in range(3):
         jobs.submit_plugin_instance(PluginInstance.objects.get(pk=instance.pk), attempt=attempt)
@@ -184,7 +180,7 @@ def test_unreachable_pfcon_retries_then_finishes_with_error(
 
 def test_expired_token_is_refreshed_and_saved(dircopy, user, storage, pfcon, compute_resource):
     put_files(storage, "alice/uploads/in", 1)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     jobs.check_plugin_instance(instance, follow=False)
     compute_resource.refresh_from_db()
     first_token = compute_resource.compute_auth_token
@@ -198,13 +194,13 @@ def test_cancel_running_instance_kills_remote_job_and_active_descendants(
     dircopy, simpledsapp, user, storage, pfcon, eager_tasks, django_capture_on_commit_callbacks
 ):
     put_files(storage, "alice/uploads/in", 1)
-    fs = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    fs = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     pfcon.set_status(job_id(fs), "started")
     jobs.check_plugin_instance(fs, follow=False)
     jobs.check_plugin_instance(PluginInstance.objects.get(pk=fs.pk), follow=False)
     fs.refresh_from_db()
     assert fs.status == Status.STARTED
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     assert ds.status == Status.WAITING
     with django_capture_on_commit_callbacks(execute=True):
         cancel_plugin_instance(fs)
@@ -219,8 +215,8 @@ def test_waiting_child_runs_after_parent_finishes(dircopy, simpledsapp, user, st
     from plugins.services.polling import poll_plugin_instances
 
     put_files(storage, "alice/uploads/in", 1)
-    fs = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    fs = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     assert ds.status == Status.WAITING
     for _ in range(8):
         poll_plugin_instances()
@@ -231,16 +227,16 @@ def test_waiting_child_runs_after_parent_finishes(dircopy, simpledsapp, user, st
 
 def test_child_of_failed_parent_is_cancelled(dircopy, simpledsapp, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
-    fs = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    fs = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     pfcon.set_status(job_id(fs), "finishedWithError")
     run_to_end(fs)
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     assert ds.status == Status.CANCELLED
 
 
 def test_registration_happens_once_when_two_pollers_race(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 3)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     jobs.check_plugin_instance(instance, follow=False)  # copy
     jobs.check_plugin_instance(PluginInstance.objects.get(pk=instance.pk), follow=False)  # submit
     first = PluginInstance.objects.get(pk=instance.pk)
@@ -254,10 +250,9 @@ def test_registration_happens_once_when_two_pollers_race(dircopy, user, storage,
     assert len(pfcon.requests_to("GET pluginjobs/*/file/")) == 1
 
 
-def test_interrupted_registration_is_recovered(dircopy, user, storage, pfcon, settings):
-    settings.REGISTRATION_STALE_SECONDS = 0
+def test_interrupted_registration_is_recovered(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 2)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     jobs.check_plugin_instance(instance, follow=False)
     jobs.check_plugin_instance(PluginInstance.objects.get(pk=instance.pk), follow=False)
     instance = PluginInstance.objects.get(pk=instance.pk)
@@ -271,7 +266,7 @@ def test_interrupted_registration_is_recovered(dircopy, user, storage, pfcon, se
 
 def test_transition_table_refuses_invalid_moves(dircopy, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
-    instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
     with pytest.raises(InvalidTransition):
         set_status(instance, Status.FINISHED_SUCCESSFULLY)
     instance = run_to_end(instance)
@@ -285,7 +280,9 @@ def test_post_runs_to_completion_through_the_task_queue(
 ):
     put_files(storage, "alice/uploads/in", 2)
     with django_capture_on_commit_callbacks(execute=True):
-        instance = create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"})
+        instance = create_plugin_instance(
+            dircopy, owner=user, parameters={"dir": "alice/uploads/in"}
+        )
     instance.refresh_from_db()
     assert instance.status == Status.FINISHED_SUCCESSFULLY
     assert instance.files.count() == 2
@@ -310,7 +307,7 @@ def test_path_parameters_are_confined(dircopy, user, storage, value, message):
     put_files(storage, "alice/uploads/in", 1)
     put_files(storage, "bobby/uploads/secret", 1)
     with pytest.raises(ValidationError) as error:
-        create_plugin_instance(dircopy, owner=user, data={"dir": value})
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": value})
     assert message in str(error.value.detail["value"][0])
     assert PluginInstance.objects.count() == 0
 
@@ -319,12 +316,14 @@ def test_other_users_feed_paths_need_co_ownership(dircopy, user, storage, pfcon)
     bobby = User.objects.create_user("bobby", "b@example.org", "bobby-password")
     put_files(storage, "bobby/uploads/in", 1)
     feed_instance = run_to_end(
-        create_plugin_instance(dircopy, owner=bobby, data={"dir": "bobby/uploads/in"})
+        create_plugin_instance(dircopy, owner=bobby, parameters={"dir": "bobby/uploads/in"})
     )
     with pytest.raises(ValidationError):
-        create_plugin_instance(dircopy, owner=user, data={"dir": feed_instance.output_path})
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": feed_instance.output_path})
     feed_instance.feed.owner.add(user)
-    shared = create_plugin_instance(dircopy, owner=user, data={"dir": feed_instance.output_path})
+    shared = create_plugin_instance(
+        dircopy, owner=user, parameters={"dir": feed_instance.output_path}
+    )
     assert shared.status == Status.SCHEDULED
 
 
@@ -332,14 +331,17 @@ def test_ts_instance_copies_filtered_parent_outputs(
     dircopy, simpledsapp, topologicalcopy, user, storage, pfcon
 ):
     put_files(storage, "alice/uploads/in", 1)
-    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    fs = run_to_end(
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    )
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     pfcon.set_output(job_id(ds), files={"a.txt": b"a", "b.csv": b"b"})
     ds = run_to_end(ds)
     ts = create_plugin_instance(
         topologicalcopy,
         owner=user,
-        data={"previous_id": ds.pk, "plugininstances": f"{ds.pk}", "filter": r"\.txt$"},
+        previous=ds,
+        parameters={"plugininstances": f"{ds.pk}", "filter": r"\.txt$"},
     )
     ts = run_to_end(ts)
     assert ts.status == Status.FINISHED_SUCCESSFULLY
@@ -358,7 +360,9 @@ def test_register_output_files_uses_one_insert_for_any_number_of_files(dircopy, 
     put_files(storage, "alice/uploads/DICOM/dataset1", 1)
     counts = []
     for size in (3, 600):
-        instance = create_plugin_instance(dircopy, owner=user, data={"dir": "/DICOM/dataset1"})
+        instance = create_plugin_instance(
+            dircopy, owner=user, parameters={"dir": "/DICOM/dataset1"}
+        )
         keys = put_files(storage, instance.output_path, size)
         storage.put(f"{instance.output_path}/skip.chrislink", io.BytesIO(b"link"))
         with CaptureQueriesContext(connection) as queries:
@@ -385,12 +389,12 @@ LINK_OUTPUTS = {
 
 def test_zip_outputs_never_store_or_register_link_files(user, storage, zip_pfcon, db):
     from plugins.services.registry import register_plugin
-    from tests.plugins.conftest import SIMPLEFSAPP
+    from tests.plugin_support import SIMPLEFSAPP
 
     resource = compute_resource_for(zip_pfcon, name="remote")
     plugin = register_plugin(SIMPLEFSAPP, compute_names=[resource.name])
     put_files(storage, "alice/uploads/data", 1)
-    instance = create_plugin_instance(plugin, owner=user, data={"dir": "alice/uploads/data"})
+    instance = create_plugin_instance(plugin, owner=user, parameters={"dir": "alice/uploads/data"})
     zip_pfcon.set_output(job_id(instance), files=LINK_OUTPUTS)
     instance = run_to_end(instance)
     assert instance.status == Status.FINISHED_SUCCESSFULLY, instance.summary
@@ -402,8 +406,10 @@ def test_zip_outputs_never_store_or_register_link_files(user, storage, zip_pfcon
 
 def test_in_network_outputs_never_register_link_files(dircopy, simpledsapp, user, storage, pfcon):
     put_files(storage, "alice/uploads/in", 1)
-    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    fs = run_to_end(
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    )
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     pfcon.set_output(job_id(ds), files=LINK_OUTPUTS)
     ds = run_to_end(ds)
     assert ds.status == Status.FINISHED_SUCCESSFULLY, ds.summary
@@ -417,16 +423,18 @@ def test_linked_inputs_are_copied_without_link_files(
 ):
     put_files(storage, "alice/uploads/in", 1)
     storage.put("alice/uploads/in/x.chrislink", io.BytesIO(b"bobby/uploads"))  # not via the API
-    fs = run_to_end(create_plugin_instance(dircopy, owner=user, data={"dir": "alice/uploads/in"}))
+    fs = run_to_end(
+        create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    )
     assert fs.status == Status.FINISHED_SUCCESSFULLY, fs.summary
     copied = storage.ls(fs.output_path)
     assert [key.rpartition("/")[2] for key in copied] == ["0000.dcm"]
-    ds = create_plugin_instance(simpledsapp, owner=user, data={"previous_id": fs.pk})
+    ds = create_plugin_instance(simpledsapp, owner=user, previous=fs, parameters={})
     pfcon.set_output(job_id(ds), files=LINK_OUTPUTS)
     ds = run_to_end(ds)
     assert len(storage.ls(ds.output_path)) == len(LINK_OUTPUTS)
     ts = create_plugin_instance(
-        topologicalcopy, owner=user, data={"previous_id": ds.pk, "plugininstances": f"{ds.pk}"}
+        topologicalcopy, owner=user, previous=ds, parameters={"plugininstances": f"{ds.pk}"}
     )
     ts = run_to_end(ts)
     assert ts.status == Status.FINISHED_SUCCESSFULLY, ts.summary

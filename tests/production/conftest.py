@@ -23,8 +23,8 @@ import requests
 from psycopg2 import sql
 from swiftclient.client import ClientException, Connection
 
-from tests.conftest import require_service
 from tests.e2e import stack as e2e
+from tests.helpers import require_service
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO_ROOT / "utils" / "scripts" / "run-production.sh"
@@ -119,7 +119,7 @@ class Stack:
         return self.stack.log_tail(lines)
 
     def start_worker(self, name: str) -> subprocess.Popen:
-        """A Celery worker outside honcho, with the stack's environment (production.env)."""
+        """A Celery worker outside the supervisor, with the stack's environment (production.env)."""
         command = (
             f"set -a; . {self.var_dir}/production.env; set +a; "
             f"exec .venv/bin/celery -A cube worker --loglevel INFO --concurrency 2 "

@@ -16,11 +16,9 @@ INPUTS = {f"in/{index:02d}.txt": f"input {index}\n".encode() * (index + 1) for i
 
 @pytest.fixture(scope="module")
 def stack(production_stack_factory):
-    # The worker runs outside honcho so that killing it leaves the rest of the stack up.
-    # A short stale window lets an interrupted registration be reclaimed within the test.
-    return production_stack_factory(
-        ("web", "beat", "localcompute"), CUBE_REGISTRATION_STALE_SECONDS="5"
-    )
+    # The worker runs outside the supervisor so that killing it leaves the rest of the stack up.
+    # A short claim lets another worker take up an interrupted registration within the test.
+    return production_stack_factory(("web", "beat", "localcompute"), CUBE_JOB_CLAIM_SECONDS="5")
 
 
 def upload_inputs(api: Api) -> str:

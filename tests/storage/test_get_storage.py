@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from storage import get_storage
+from cube.storage import get_storage
 from storage.filesystem import FilesystemStorage
 from storage.swift import SwiftStorage
 

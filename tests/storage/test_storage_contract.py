@@ -81,6 +81,28 @@ def test_put_reads_only_length_bytes_of_a_seekable_stream(backend):
     assert read(backend, "a/b") == b"0123"
 
 
+@pytest.mark.parametrize("size", [0, 10])
+def test_open_tells_the_size_of_the_version_it_reads(backend, size):
+    put_bytes(backend, "a/sized", pattern(size))
+    stored = backend.open("a/sized")
+    put_bytes(backend, "a/sized", pattern(size + 7))  # replaced while being read
+
+    assert stored.size == size
+    assert len(b"".join(stored)) == size
+    assert backend.open("a/sized").size == size + 7
+
+
+@pytest.mark.parametrize("key", ["a.txt/b.txt", "a.txt/c/d.txt"], ids=["beneath", "deep-beneath"])
+def test_put_beneath_an_object_is_refused_or_kept_apart(backend, key):
+    """A filesystem can't hold a folder where a file is: it refuses with ObjectExists."""
+    put_bytes(backend, "a.txt", b"file")
+    try:
+        put_bytes(backend, key, b"below")
+    except ObjectExists:
+        pass
+    assert read(backend, "a.txt") == b"file"
+
+
 def test_open_yields_chunks_of_bounded_size(backend):
     put_bytes(backend, "a/big", pattern(LARGE))
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from storage.keys import LINK_NAME_MESSAGE
-from tests.conftest import CJ, cj_items, cj_template
+from tests.helpers import CJ, cj_items, cj_template
 from uploadedfiles.models import UploadedFile
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import base64
 import pytest
 from django.contrib.auth.models import User
 
-from tests.conftest import CJ, cj_items, cj_template
+from tests.helpers import CJ, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ import argparse
 import os
 import platform
 import socket
+import subprocess
 import sys
 import time
 import traceback
@@ -45,7 +46,8 @@ def reachable(port: int) -> bool:
     return True
 
 
-def production_skip_reason() -> str | None:
+def prepare_production_profile() -> str | None:
+    """Set up what the production profile needs; return why it cannot run, or None."""
     if not (REPO / "utils/scripts/run-production.sh").exists():
         return "utils/scripts/run-production.sh not found"
     if not reachable(5432):
@@ -54,7 +56,11 @@ def production_skip_reason() -> str | None:
         return "no Redis on 127.0.0.1:6379"
     swift_venv = Path(os.environ.get("SWIFT_VENV", REPO / ".venvs/swift"))
     if not (swift_venv / "bin/python").exists():
-        return f"no Swift venv at {swift_venv} (run utils/scripts/swift-local.sh setup)"
+        # A fresh clone: install the local Swift the production profile runs on.
+        print(f"bench: setting up a local Swift in {swift_venv}", flush=True)
+        setup = subprocess.run([str(REPO / "utils/scripts/swift-local.sh"), "setup"])
+        if setup.returncode:
+            return f"utils/scripts/swift-local.sh setup failed (exit {setup.returncode})"
     return None
 
 
@@ -157,7 +163,7 @@ def main(argv: list[str]) -> int:
     if args.profile in ("embedded", "all"):
         ok &= run_profile(Stack("embedded", REPO / "utils/scripts/run-embedded.sh"), args, rows)
     if args.profile in ("production", "all"):
-        reason = production_skip_reason()
+        reason = prepare_production_profile()
         if reason:
             skipped.append(f"production: skipped ({reason})")
         else:

@@ -144,10 +144,10 @@ def listing_queries(*, username: str, paths: list[str]) -> dict:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    import storage
+    from cube.storage import get_storage
 
     calls = {"count": 0}
-    backend = storage.get_storage()
+    backend = get_storage()
     for name in ("open", "ls", "ls_with_sizes", "exists", "size"):
         original = getattr(backend, name)
 

@@ -121,7 +121,7 @@ class Stack:
         return pids
 
     def stop(self, *, keep: bool = False) -> None:
-        """End the launcher (honcho passes SIGTERM on), then any descendant left behind."""
+        """End the launcher (its supervisor passes SIGTERM on), then any descendant left behind."""
         process = self._process
         if process is not None and process.poll() is None:
             try:

@@ -9,6 +9,8 @@
 # catalogue.json (what localcompute reads through LOCALCOMPUTE_PLUGINS).
 # Re-running is cheap: a plugin whose sources did not change since its last install is
 # skipped. Progress goes to stderr. PYTHON selects the interpreter for a new venv.
+# A second version of a plugin lives in builtin_plugins/<name>-<version> and is installed into
+# its own virtualenv, VENV_DIR-<name>-<version>: one venv holds one version of a distribution.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,19 +24,42 @@ plugins=(
   "pl-topologicalcopy:1.0.12"
   "pl-simplefsapp:1.0.1"
   "pl-simpledsapp:2.1.3"
+  "pl-dircopy:2.1.2"
+  "pl-unstack-folders:1.0.0"
+  "pl-tsdircopy:1.2.1"
+  "pl-topologicalcopy:1.0.2"
 )
 
 log() { printf '[install_builtin_plugins] %s\n' "$*" >&2; }
+
+# The folder under builtin_plugins/ of entry $1 (name:version), also its JSON file's name.
+source_key() {
+  if [[ -d "$repo_root/builtin_plugins/${1%%:*}-${1#*:}" ]]; then
+    echo "${1%%:*}-${1#*:}"
+  else
+    echo "${1%%:*}"
+  fi
+}
+
+# The virtualenv of entry $1.
+venv_of() {
+  local key
+  key="$(source_key "$1")"
+  if [[ "$key" == "${1%%:*}" ]]; then echo "$venv_dir"; else echo "$venv_dir-$key"; fi
+}
 
 mkdir -p "$out_dir"
 mkdir -p "$(dirname "$venv_dir")"
 venv_dir="$(cd "$(dirname "$venv_dir")" && pwd)/$(basename "$venv_dir")"
 out_dir="$(cd "$out_dir" && pwd)"
 
-if [[ ! -x "$venv_dir/bin/python" ]]; then
-  log "creating virtualenv $venv_dir"
-  "$python" -m venv "$venv_dir"
-fi
+for entry in "${plugins[@]}"; do
+  venv="$(venv_of "$entry")"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    log "creating virtualenv $venv"
+    "$python" -m venv "$venv"
+  fi
+done
 
 source_digest() {
   # Digest of every tracked-looking source file of one plugin dir (no build artefacts).
@@ -46,37 +71,39 @@ source_digest() {
 to_install=()
 to_describe=()
 for entry in "${plugins[@]}"; do
-  name="${entry%%:*}"
+  name="$(source_key "$entry")"
   digest="$(source_digest "$repo_root/builtin_plugins/$name")"
-  stamp="$venv_dir/.installed-$name"
+  stamp="$(venv_of "$entry")/.installed-$name"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$digest" ]]; then
     log "$name is up to date"
   else
-    to_install+=("$name")
+    to_install+=("$entry")
   fi
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" || ! -f "$out_dir/$name.json" ]]; then
     to_describe+=("$name")
   fi
 done
 
-if ((${#to_install[@]})); then
-  log "installing ${to_install[*]}"
+for venv in $(for entry in "${to_install[@]}"; do venv_of "$entry"; done | sort -u); do
   paths=()
-  for name in "${to_install[@]}"; do
-    paths+=("$repo_root/builtin_plugins/$name")
+  for entry in "${to_install[@]}"; do
+    [[ "$(venv_of "$entry")" == "$venv" ]] && paths+=("$repo_root/builtin_plugins/$(source_key "$entry")")
   done
-  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check "${paths[@]}" >&2
+  log "installing ${paths[*]##*/} into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${paths[@]}" >&2
   # Build artefacts land beside the sources with some setuptools versions.
   for path in "${paths[@]}"; do
     rm -rf "$path/build" "$path"/*.egg-info
   done
-fi
+done
 
 for entry in "${plugins[@]}"; do
   name="${entry%%:*}"
   version="${entry#*:}"
-  [[ " ${to_describe[*]} " == *" $name "* ]] || continue
-  installed="$("$venv_dir/bin/python" -c \
+  key="$(source_key "$entry")"
+  venv="$(venv_of "$entry")"
+  [[ " ${to_describe[*]} " == *" $key "* ]] || continue
+  installed="$("$venv/bin/python" -c \
     "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))" "$name")"
   if [[ "$installed" != "$version" ]]; then
     log "error: $name installed as $installed, expected $version"
@@ -85,45 +112,58 @@ for entry in "${plugins[@]}"; do
   log "describing $name $version"
   # chris_plugin_info warns on stderr that the tag names no registry; show it only on failure.
   # It finds the console script through PATH.
-  if ! PATH="$venv_dir/bin:$PATH" "$venv_dir/bin/chris_plugin_info" -d "fnndsc/$name:$version" \
-    -r "https://github.com/FNNDSC/$name" "$name" >"$out_dir/$name.json.tmp" 2>"$out_dir/$name.err"; then
-    cat "$out_dir/$name.err" >&2
-    log "error: chris_plugin_info failed for $name"
+  if ! PATH="$venv/bin:$PATH" "$venv/bin/chris_plugin_info" -d "fnndsc/$name:$version" \
+    -r "https://github.com/FNNDSC/$name" "$name" >"$out_dir/$key.json.tmp" 2>"$out_dir/$key.err"; then
+    cat "$out_dir/$key.err" >&2
+    log "error: chris_plugin_info failed for $key"
     exit 1
   fi
-  rm -f "$out_dir/$name.err"
-  mv "$out_dir/$name.json.tmp" "$out_dir/$name.json"
-  source_digest "$repo_root/builtin_plugins/$name" >"$venv_dir/.installed-$name"
+  rm -f "$out_dir/$key.err"
+  mv "$out_dir/$key.json.tmp" "$out_dir/$key.json"
+  source_digest "$repo_root/builtin_plugins/$key" >"$venv/.installed-$key"
+done
+
+# Our chrisapp wrappers of heavy PyPI libraries (pfdicom_tagExtract, med2image: numpy,
+# matplotlib, pydicom), with the descriptors of the upstream plugins of the same names.
+# Each gets its own virtualenv, VENV_DIR-<name>, with the exact versions of
+# builtin_plugins/<name>/pins.txt, and describes itself with --json (plugins/local_install.py).
+# name|version|distribution|dock_image|interpreter in the image
+isolated_plugins=(
+  "pl-pfdicom_tagExtract|3.2.4|dcm_tagExtract|fnndsc/pl-pfdicom_tagextract:3.2.4|/usr/local/bin/python"
+  "pl-med2img|1.1.12|med2img|fnndsc/pl-med2img:1.1.12|/usr/bin/python3"
+)
+isolated_keys=()
+for entry in "${isolated_plugins[@]}"; do
+  IFS='|' read -r name version distribution image execshell <<<"$entry"
+  source="$repo_root/builtin_plugins/$name"
+  venv="$venv_dir-$name"
+  digest="$( (source_digest "$source"; sha256sum <"$source/pins.txt") | sha256sum | cut -d' ' -f1)"
+  install=(--install)
+  if [[ -f "$venv/.installed-$name" && "$(cat "$venv/.installed-$name")" == "$digest" ]]; then
+    install=()
+    if [[ -f "$out_dir/$name.json" ]]; then
+      log "$name is up to date"
+      isolated_keys+=("$name=$venv/bin")
+      continue
+    fi
+  fi
+  PYTHONPATH="$repo_root" "$python" -m plugins.local_install builtin "$source" \
+    --venv "$venv" --python "$python" --requirements "$source/pins.txt" "${install[@]}" \
+    --distribution "$distribution" --name "$name" --version "$version" --image "$image" \
+    --public-repo "https://github.com/FNNDSC/$name" --execshell "$execshell" \
+    --output "$out_dir/$name.json"
+  echo "$digest" >"$venv/.installed-$name"
+  isolated_keys+=("$name=$venv/bin")
 done
 
 log "writing $out_dir/catalogue.json"
 names=()
 for entry in "${plugins[@]}"; do
-  names+=("${entry%%:*}")
+  names+=("$(source_key "$entry")=$(venv_of "$entry")/bin")
 done
-"$python" - "$out_dir" "${names[@]}" <<'PY'
-import json
-import os
-import sys
-
-out_dir, names = sys.argv[1], sys.argv[2:]
-entries = []
-for name in names:
-    with open(os.path.join(out_dir, f"{name}.json")) as f:
-        plugin = json.load(f)
-    entries.append(
-        {
-            "image": plugin["dock_image"],
-            "name": plugin["name"],
-            "version": plugin["version"],
-            "selfexec": plugin["selfexec"],
-            "executable": os.path.join(plugin["selfpath"], plugin["selfexec"]),
-        }
-    )
-tmp = os.path.join(out_dir, "catalogue.json.tmp")
-with open(tmp, "w") as f:
-    json.dump({"plugins": entries}, f, indent=2)
-    f.write("\n")
-os.replace(tmp, os.path.join(out_dir, "catalogue.json"))
-PY
+names+=("${isolated_keys[@]}")
+# Under the catalogue's lock, atomically; plugins added by `manage.py install_plugin` stay.
+# The descriptions get their images' selfpath and execshell for CUBE (the catalogue has the
+# venvs' scripts): CUBE keeps 50 characters of execshell, and a pfcon runs the real images.
+PYTHONPATH="$repo_root" "$python" -m plugins.local_install catalogue "$out_dir" "${names[@]}"
 log "done: ${#names[@]} plugins in $venv_dir"

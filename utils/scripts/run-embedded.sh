@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the embedded stack (SQLite, filesystem storage, localcompute, a broker-less Celery)
 # in the foreground: web on 127.0.0.1:$CUBE_PORT, worker, beat and localcompute under
-# honcho. Ctrl-C stops them all. localcompute's login and token key are random per var dir,
+# utils/scripts/supervise.py, which restarts a process that crashes. Ctrl-C, SIGTERM or SIGHUP
+# stops them all. localcompute's login and token key are random per var dir,
 # in $CUBE_VAR_DIR/localcompute.env (see utils/scripts/localcompute_credentials.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -29,5 +30,11 @@ export COMPUTE_USER="$LOCALCOMPUTE_USER" COMPUTE_PASSWORD="$LOCALCOMPUTE_PASSWOR
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py bootstrap
 .venv/bin/python manage.py collectstatic --noinput -v0
+# CUBE_UI_DIR names a built ChRIS_ui: it is served at / too, pointed at this server.
+if [[ -n ${CUBE_UI_DIR:-} ]]; then
+    .venv/bin/python utils/scripts/prepare_ui.py "$CUBE_UI_DIR" "$CUBE_VAR_DIR/ui" \
+        "${CUBE_UI_API_URL:-http://localhost:$CUBE_PORT/api/v1/}" >&2
+    echo "ChRIS_ui will be at http://localhost:$CUBE_PORT/" >&2
+fi
 echo "CUBE will serve http://localhost:$CUBE_PORT/api/v1/ (user chris:chris1234)" >&2
-exec .venv/bin/honcho --procfile Procfile --app-root . start
+exec .venv/bin/python utils/scripts/supervise.py Procfile

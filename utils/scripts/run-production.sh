@@ -14,7 +14,8 @@
 # Environment (defaults in brackets):
 #   CUBE_VAR_DIR [<repo>/var/production]  logs, static files, beat schedule, Swift data
 #   CUBE_PORT [8000]  LOCALCOMPUTE_PORT [30005]
-#   CUBE_DB_NAME [cube], DATABASE_URL [postgres://postgres@127.0.0.1:5432/$CUBE_DB_NAME]
+#   CUBE_DB_NAME [cube_<hash of the var folder's path>],
+#   DATABASE_URL [postgres://postgres@127.0.0.1:5432/$CUBE_DB_NAME]
 #   CUBE_REDIS_DB [0], CELERY_BROKER_URL [redis://127.0.0.1:6379/$CUBE_REDIS_DB]
 #   SWIFT_BASE [$CUBE_VAR_DIR/swift], SWIFT_PROXY_PORT [8080],
 #   SWIFT_AUTH_URL [http://127.0.0.1:$SWIFT_PROXY_PORT/auth/v1.0], SWIFT_USERNAME
@@ -35,7 +36,9 @@ log() { printf 'run-production: %s\n' "$*" >&2; }
 export CUBE_VAR_DIR="${CUBE_VAR_DIR:-$PWD/var/production}"
 export CUBE_PORT="${CUBE_PORT:-8000}"
 export LOCALCOMPUTE_PORT="${LOCALCOMPUTE_PORT:-30005}"
-export CUBE_DB_NAME="${CUBE_DB_NAME:-cube}"
+# One database per var folder: the database and the storage under it belong together.
+CUBE_VAR_DIR="$(mkdir -p "$CUBE_VAR_DIR" && cd "$CUBE_VAR_DIR" && pwd)"
+export CUBE_DB_NAME="${CUBE_DB_NAME:-cube_$(printf '%s' "$CUBE_VAR_DIR" | sha256sum | cut -c1-12)}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$CUBE_DB_NAME}"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/${CUBE_REDIS_DB:-0}}"
 export STORAGE_BACKEND=swift
@@ -91,14 +94,14 @@ fi
 echo $$ >"$pidfile"
 
 swift_started=""
-honcho_pid=""
+supervisor_pid=""
 cleanup() {
     local status=$?
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM HUP
     rm -f "$pidfile"
-    if [[ -n $honcho_pid ]] && kill -0 "$honcho_pid" 2>/dev/null; then
-        kill -TERM "$honcho_pid" 2>/dev/null || true
-        wait "$honcho_pid" 2>/dev/null || true
+    if [[ -n $supervisor_pid ]] && kill -0 "$supervisor_pid" 2>/dev/null; then
+        kill -TERM "$supervisor_pid" 2>/dev/null || true
+        wait "$supervisor_pid" 2>/dev/null || true
     fi
     if [[ -n $swift_started ]]; then
         utils/scripts/swift-local.sh stop || true
@@ -106,9 +109,11 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
-# Ctrl-C reaches honcho through this trap: a background job of a script ignores SIGINT.
+# Ctrl-C reaches the supervisor through this trap: a background job of a script ignores
+# SIGINT.
 trap 'log "stopping"; exit 130' INT
 trap 'log "stopping"; exit 143' TERM
+trap 'log "stopping"; exit 129' HUP
 
 if swift_ready; then
     log "using the Swift already answering at $SWIFT_AUTH_URL"
@@ -145,7 +150,7 @@ if (($# == 0)) && [[ -n ${CUBE_PROCESSES:-} ]]; then
     read -r -a processes <<<"$CUBE_PROCESSES"
     set -- "${processes[@]}"
 fi
-.venv/bin/honcho --procfile Procfile --app-root . start "$@" &
-honcho_pid=$!
+.venv/bin/python utils/scripts/supervise.py Procfile "$@" &
+supervisor_pid=$!
 # wait returns early when a trapped signal arrives; the trap then exits through cleanup.
-wait "$honcho_pid"
+wait "$supervisor_pid"

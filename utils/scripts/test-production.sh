@@ -70,10 +70,10 @@ step "migrations complete (PostgreSQL)" env DATABASE_URL="$TEST_DATABASE_URL" \
     .venv/bin/python manage.py makemigrations --check --dry-run
 step "integration tests (PostgreSQL, Redis, Swift, localcompute)" \
     env DATABASE_URL="$TEST_DATABASE_URL" "${pytest[@]}" -m integration "$@"
-# tests/e2e and tests/clients drive the embedded launcher (SQLite by definition); they run in
-# `make test`, and here they would hand DATABASE_URL on to it.
+# tests/e2e, tests/clients and tests/browser drive the embedded launcher (SQLite by
+# definition); they run in `make test`, and here they would hand DATABASE_URL on to it.
 step "API suite on PostgreSQL" env DATABASE_URL="$TEST_DATABASE_URL" "${pytest[@]}" \
-    --ignore=tests/e2e --ignore=tests/clients "$@"
+    --ignore=tests/e2e --ignore=tests/clients --ignore=tests/browser "$@"
 
 if ((${#failed[@]})); then
     log "FAILED: ${failed[*]}"

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = (
         "Register or update the compute resource 'host' (COMPUTE_RESOURCE_URL, COMPUTE_USER, "
-        "COMPUTE_PASSWORD) and the built-in plugins' JSON representations found in "
-        "CUBE_PLUGINS_DIR."
+        "COMPUTE_PASSWORD), the built-in plugins' JSON representations found in "
+        "CUBE_PLUGINS_DIR and the built-in pipelines."
     )
 
     def add_arguments(self, parser):
@@ -38,3 +38,5 @@ class Command(BaseCommand):
         )
         if descriptors:
             call_command("register_plugin", *descriptors, compute_names=["host"])
+        # The built-in pipelines need the built-in plugins.
+        call_command("register_pipelines")

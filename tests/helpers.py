@@ -1,0 +1,33 @@
+"""Helpers shared by the tests: Collection+JSON documents, and services a test needs."""
+
+import json
+import os
+
+import pytest
+
+CJ = "application/vnd.collection+json"
+
+
+def require_service(name: str, reachable: bool) -> None:
+    """Skip a test whose service is missing, except under CI, where that is a failure."""
+    if reachable:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is not reachable and CI=true: the service must run in CI")
+    pytest.skip(f"{name} is not reachable")
+
+
+def cj_items(response) -> list[dict]:
+    """Items of a C+J response as plain dicts of data values and link hrefs."""
+    items = []
+    for item in response.json()["collection"]["items"]:
+        values = {entry["name"]: entry["value"] for entry in item["data"]}
+        for link in item.get("links", []):
+            values.setdefault(link["rel"], link["href"])
+        values["href"] = item.get("href")
+        items.append(values)
+    return items
+
+
+def cj_template(data: dict) -> str:
+    return json.dumps({"template": {"data": [{"name": k, "value": v} for k, v in data.items()]}})
