@@ -88,7 +88,12 @@ def test_open_tells_the_size_of_the_version_it_reads(backend, size):
     put_bytes(backend, "a/sized", pattern(size + 7))  # replaced while being read
 
     assert stored.size == size
-    assert len(b"".join(stored)) == size
+    try:
+        body = b"".join(stored)
+    except StorageError:
+        pass  # Swift may refuse to finish a read of a changed object (412), never sends it short
+    else:
+        assert len(body) == size
     assert backend.open("a/sized").size == size + 7
 
 
