@@ -228,10 +228,16 @@ CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
 CELERY_WORKER_TIMER_PRECISION = 0.05
 # While a job runs, its status is re-checked this often so completion is noticed quickly.
 ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.1)
+# A storage put untouched for this long belongs to a process that died: the sweep removes it.
+PARTIAL_WRITE_MAX_AGE_SECONDS = env_float("CUBE_PARTIAL_WRITE_MAX_AGE_SECONDS", 3600.0)
 CELERY_BEAT_SCHEDULE = {
     "poll-plugin-instances": {
         "task": "plugins.tasks.poll_plugin_instances",
         "schedule": CELERY_POLL_INTERVAL,
+    },
+    "remove-partial-writes": {
+        "task": "uploadedfiles.tasks.remove_partial_writes",
+        "schedule": PARTIAL_WRITE_MAX_AGE_SECONDS,
     },
 }
 

@@ -81,3 +81,6 @@ class Storage(Protocol):
 
     def copy_many(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Copy many (source, destination) pairs, as fast as the backend allows."""
+
+    def remove_partial_writes(self, older_than_seconds: float) -> int:
+        """Remove what puts cut short by a crash left behind, if older; returns the count."""

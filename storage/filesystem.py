@@ -5,6 +5,7 @@ import os
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -157,6 +158,25 @@ class FilesystemStorage:
         # Hard links are metadata-only operations; threads would not make this faster.
         for source, destination in pairs:
             self.copy(source, destination)
+
+    def remove_partial_writes(self, older_than_seconds: float) -> int:
+        """Delete ``.storage-put-*`` files of puts whose process died before renaming them.
+
+        A put in progress keeps writing its file, so only files untouched for longer than
+        any put takes are removed.
+        """
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for directory, _folders, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
+                    continue
+                path = os.path.join(directory, name)
+                with suppress(FileNotFoundError):
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+        return removed
 
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *check_key(key).split("/"))

@@ -101,6 +101,14 @@ class SwiftStorage:
             )
         return _SwiftObject(_read_body(key, body), size=int(headers["content-length"]))
 
+    def remove_partial_writes(self, older_than_seconds: float) -> int:
+        """Nothing to remove: Swift stores an object only once its PUT completes.
+
+        The segments of a large upload cut short stay in the segment container; they are
+        not swept.
+        """
+        return 0
+
     def ls(self, prefix: str) -> list[str]:
         return [key for key, _size in self.ls_with_sizes(prefix)]
 

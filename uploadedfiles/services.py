@@ -1,6 +1,7 @@
 import logging
 from typing import BinaryIO
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Substr
@@ -101,3 +102,11 @@ def delete_uploaded_file(uploaded_file: UploadedFile) -> None:
     with transaction.atomic():
         uploaded_file.delete()
         transaction.on_commit(lambda: get_storage().delete(fname))
+
+
+def remove_partial_writes() -> int:
+    """Sweep what puts cut short by a crash (a killed upload, say) left in storage."""
+    removed = get_storage().remove_partial_writes(settings.PARTIAL_WRITE_MAX_AGE_SECONDS)
+    if removed:
+        logger.warning("removed %d partial writes left by crashed processes", removed)
+    return removed

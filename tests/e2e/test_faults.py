@@ -3,6 +3,8 @@ finishes; a stop signal ends every process the launcher started, plugin jobs inc
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from tests.e2e.api_user import User
 from tests.e2e.stack import (
     EMBEDDED_SCRIPT,
+    REPO_ROOT,
     Stack,
     install_builtin_plugins,
     marked_processes,
@@ -89,6 +92,20 @@ def test_a_process_killed_mid_job_is_restarted_and_the_job_finishes(stack, alice
     assert list(alice.files(instance).values()) == [b"slice a\n"]
     restarted = pids_of(stack, name)
     assert restarted and not restarted & killed
+    assert_consistent(stack)
+
+
+def assert_consistent(stack: Stack) -> None:
+    """Nothing lost or half-registered: the stack's database and storage agree."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check_consistency"],
+        cwd=REPO_ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
