@@ -59,18 +59,17 @@ def test_add_compute_resource_refuses_credentials_the_service_rejects():
     assert not ComputeResource.objects.exists()
 
 
-def test_setup_compute_registers_host_with_the_configured_credentials(settings, tmp_path):
+# A random password may start with "-", which argparse would take for an option.
+@pytest.mark.parametrize("password", ["from-localcompute-env", "-starts-with-a-dash"])
+def test_setup_compute_registers_host_with_the_configured_credentials(settings, tmp_path, password):
     with FakePfcon() as fake:
-        fake.USERNAME, fake.PASSWORD = "cube-launcher", "from-localcompute-env"
+        fake.USERNAME, fake.PASSWORD = "cube-launcher", password
         settings.COMPUTE_RESOURCE_URL = fake.url
         settings.COMPUTE_USER, settings.COMPUTE_PASSWORD = fake.USERNAME, fake.PASSWORD
         settings.CUBE_PLUGINS_DIR = str(tmp_path)
         call_command("setup_compute", stdout=io.StringIO())
     resource = ComputeResource.objects.get(name="host")
-    assert (resource.compute_user, resource.compute_password) == (
-        "cube-launcher",
-        "from-localcompute-env",
-    )
+    assert (resource.compute_user, resource.compute_password) == ("cube-launcher", password)
 
 
 @pytest.mark.parametrize(("user", "password"), [("", ""), ("cube-x", ""), ("", "secret")])

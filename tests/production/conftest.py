@@ -122,7 +122,7 @@ class Stack:
         """A Celery worker outside the supervisor, with the stack's environment (production.env)."""
         command = (
             f"set -a; . {self.var_dir}/production.env; set +a; "
-            f"exec .venv/bin/celery -A cube worker --loglevel INFO --concurrency 2 "
+            f"exec .venv/bin/celery -A cube worker --loglevel INFO --pool threads --concurrency 4 "
             f"--hostname {name}@%h"
         )
         with open(self.var_dir / f"{name}.log", "ab") as log:

@@ -36,8 +36,8 @@ class CredentialsError(Exception):
 def new_credentials() -> dict[str, str]:
     return {
         "LOCALCOMPUTE_USER": f"cube-{secrets.token_hex(6)}",
-        "LOCALCOMPUTE_PASSWORD": secrets.token_urlsafe(32),
-        "LOCALCOMPUTE_SECRET_KEY": secrets.token_urlsafe(48),
+        "LOCALCOMPUTE_PASSWORD": secrets.token_hex(24),
+        "LOCALCOMPUTE_SECRET_KEY": secrets.token_hex(32),
     }
 
 

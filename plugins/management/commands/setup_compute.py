@@ -22,12 +22,14 @@ class Command(BaseCommand):
                 "$CUBE_VAR_DIR/localcompute.env)"
             )
         # An existing "host" is updated, so credentials regenerated for a kept var dir apply.
+        # "--option=value": call_command passes required options as two arguments, and
+        # argparse would take a password starting with "-" for an option.
         call_command(
             "add_compute_resource",
             "host",
             settings.COMPUTE_RESOURCE_URL,
-            user=settings.COMPUTE_USER,
-            password=settings.COMPUTE_PASSWORD,
+            f"--user={settings.COMPUTE_USER}",
+            f"--password={settings.COMPUTE_PASSWORD}",
             description="Local compute on this machine",
             wait=options["wait"],
         )
