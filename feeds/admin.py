@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from cube.admin import ReadOnlyAdmin, api_link
 from feeds.models import Comment, Feed, Note, Tag
-from plugins.models import Status
+from plugins.status import Status
 
 FAILED = (Status.FINISHED_WITH_ERROR, Status.CANCELLED)
 

@@ -44,7 +44,7 @@ def _clone_instance(instance_id: int, suffix: str):
 
 
 def _store_files(prefix: str, count: int) -> None:
-    from storage import get_storage
+    from cube.storage import get_storage
 
     storage = get_storage()
     names = [f"{prefix}/data/{index // 1000:03d}/file{index:06d}.dcm" for index in range(count)]
