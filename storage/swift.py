@@ -10,10 +10,13 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, TypeVar
 
 from swiftclient.client import ClientException, Connection
@@ -102,12 +105,31 @@ class SwiftStorage:
         return _SwiftObject(_read_body(key, body), size=int(headers["content-length"]))
 
     def remove_partial_writes(self, older_than_seconds: float) -> int:
-        """Nothing to remove: Swift stores an object only once its PUT completes.
+        """Delete the segments of large uploads whose process died before the manifest.
 
-        The segments of a large upload cut short stay in the segment container; they are
-        not swept.
+        A Swift object exists only once its PUT completes; a segmented upload writes
+        ``<key>/<upload id>/<index>`` segments first. An upload's segments that no manifest
+        names, and that nobody wrote to for ``older_than_seconds``, are leftovers.
         """
-        return 0
+        cutoff = time.time() - older_than_seconds
+        with _swift_errors(self.segment_container, missing=False):
+            _headers, listing = self._client(self.segment_container).get_container(
+                self.segment_container, full_listing=True
+            )
+            uploads: dict[str, list[str]] = defaultdict(list)
+            newest: dict[str, float] = {}
+            for entry in listing:
+                upload = entry["name"].rpartition("/")[0]
+                uploads[upload].append(f"/{self.segment_container}/{entry['name']}")
+                modified = datetime.fromisoformat(entry["last_modified"]).replace(tzinfo=UTC)
+                newest[upload] = max(newest.get(upload, 0.0), modified.timestamp())
+            stale = []
+            for upload, paths in uploads.items():
+                key = upload.rpartition("/")[0]
+                if newest[upload] < cutoff and not set(self._segments_of(key)) & set(paths):
+                    stale.extend(paths)
+            self._delete_segments(stale)
+        return len(stale)
 
     def ls(self, prefix: str) -> list[str]:
         return [key for key, _size in self.ls_with_sizes(prefix)]

@@ -113,3 +113,22 @@ def test_wrong_key_is_a_storage_error(swift_account):
 
     with pytest.raises(StorageError):
         storage.ls("")
+
+
+@pytest.mark.integration
+def test_segments_of_an_upload_that_died_are_swept_and_live_ones_kept(
+    swift_storage, segment_names, swift_account
+):
+    put_large(swift_storage, "a/kept")
+    connection = swift_account.connection()
+    for index in range(2):  # what an upload killed before its manifest leaves behind
+        connection.put_object(
+            f"{swift_account.container}_segments", f"a/died/0123abcd/{index:08d}", b"x"
+        )
+
+    assert swift_storage.remove_partial_writes(older_than_seconds=3600) == 0  # may still run
+    assert swift_storage.remove_partial_writes(older_than_seconds=0) == 2
+
+    assert len(segment_names()) == 4
+    assert all(name.startswith("a/kept/") for name in segment_names())
+    assert b"".join(swift_storage.open("a/kept")) == b"x" * LARGE
