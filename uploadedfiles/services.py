@@ -47,10 +47,11 @@ def check_no_path_conflict(fname: str) -> None:
 def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> UploadedFile:
     """Store the stream under the owner's uploads and register it.
 
-    The row is inserted first, so the unique ``fname`` reserves the key among registered
-    files; the object is written without replacing, so data stored there outside the API is
-    kept. If storing fails the transaction rolls back, and if the commit fails the object is
-    removed again. Row and object exist together or not at all.
+    The object is written first, without replacing, so that the transaction which registers
+    it holds the database only for one INSERT, never for the upload's duration (with
+    SQLite that would lock out every other writer). The no-clobber write also decides a race
+    for the same key; if the row can't be inserted the object is removed again. Row and
+    object exist together or not at all.
     """
     fname = clean_upload_path(upload_path, username=owner.username)
     check_no_path_conflict(fname)
@@ -58,26 +59,25 @@ def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> 
     # A known length lets Swift stream the upload straight through instead of staging it
     # first to learn whether it needs segments.
     length = getattr(stream, "size", None)
-    written = False
     try:
-        with transaction.atomic():
-            uploaded_file = UploadedFile.objects.create(owner=owner, fname=fname, fsize=length or 0)
-            stored = storage.put(fname, stream, length=length, replace=False)
-            written = True
-            if stored != uploaded_file.fsize:
-                uploaded_file.fsize = stored
-                uploaded_file.save(update_fields=["fsize"])
-    except (IntegrityError, ObjectExists) as error:
+        stored = storage.put(fname, stream, length=length, replace=False)
+    except ObjectExists as error:
         raise duplicate_error(fname) from error
-    except BaseException:
-        if written:
-            storage.delete(fname)
+    try:
+        return UploadedFile.objects.create(owner=owner, fname=fname, fsize=stored)
+    except BaseException as error:
+        storage.delete(fname)
+        if isinstance(error, IntegrityError):
+            raise duplicate_error(fname) from error
         raise
-    return uploaded_file
 
 
 def move_uploaded_file(uploaded_file: UploadedFile, *, upload_path: str) -> UploadedFile:
-    """Move a file to a new key under its owner's uploads."""
+    """Move a file to a new key under its owner's uploads.
+
+    The row changes first, so its unique ``fname`` decides a race for the new key before
+    the object moves (a rename; on Swift a server-side copy, no body passes through here).
+    """
     fname = clean_upload_path(upload_path, username=uploaded_file.owner.username)
     if fname == uploaded_file.fname:
         return uploaded_file

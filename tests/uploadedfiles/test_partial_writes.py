@@ -1,7 +1,11 @@
-"""The sweep of puts that a crash cut short."""
+"""Partial writes: the sweep of puts a crash cut short, and no transaction around a put."""
 
+import io
 import os
 import time
+
+import pytest
+from django.db import connection
 
 from storage.keys import TEMP_PREFIX
 from uploadedfiles import services
@@ -26,3 +30,21 @@ def test_only_stale_partial_writes_are_removed(storage, settings):
     assert not os.path.exists(stale)
     assert os.path.exists(fresh)  # a put may still be writing it
     assert os.path.exists(kept)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_holds_no_transaction_while_its_bytes_are_stored(user, storage, monkeypatch):
+    """With SQLite a transaction open for an upload's duration would lock out every writer."""
+    real_put = type(storage).put
+    during_put = []
+
+    def put(self, key, stream, **kwargs):
+        during_put.append(connection.in_atomic_block)
+        return real_put(self, key, stream, **kwargs)
+
+    monkeypatch.setattr(type(storage), "put", put)
+    stored = services.create_uploaded_file(
+        owner=user, upload_path="alice/uploads/a.txt", stream=io.BytesIO(b"abc")
+    )
+    assert during_put == [False]
+    assert (stored.fname, stored.fsize) == ("alice/uploads/a.txt", 3)
