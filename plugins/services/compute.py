@@ -37,9 +37,12 @@ def client_for(compute_resource: ComputeResource) -> PfconClient:
     )
 
 
-def job_id(instance: PluginInstance) -> str:
-    """The compute service's name for the instance's job: unique to this installation."""
-    return f"{get_job_id_prefix()}{instance.pk}"
+def job_id(instance: PluginInstance, *, prefix: str | None = None) -> str:
+    """The compute service's name for the instance's job: unique to this installation.
+
+    ``prefix`` saves the read of the installation's prefix when the caller has it.
+    """
+    return f"{prefix if prefix is not None else get_job_id_prefix()}{instance.pk}"
 
 
 def sorted_values(instance: PluginInstance) -> list:
@@ -72,13 +75,13 @@ def input_dirs(instance: PluginInstance) -> list[str]:
     return dirs
 
 
-def job_environment(instance: PluginInstance) -> list[str]:
+def job_environment(instance: PluginInstance, *, prefix: str) -> list[str]:
     """Only identifiers: no credentials reach the plugin."""
-    env = [f"CHRIS_JID={job_id(instance)}", f"CHRIS_PLG_INST_ID={instance.pk}"]
+    env = [f"CHRIS_JID={job_id(instance, prefix=prefix)}", f"CHRIS_PLG_INST_ID={instance.pk}"]
     if instance.previous is not None:
         env += [
             f"CHRIS_PREV_PLG_INST_ID={instance.previous_id}",
-            f"CHRIS_PREV_JID={job_id(instance.previous)}",
+            f"CHRIS_PREV_JID={job_id(instance.previous, prefix=prefix)}",
         ]
     if instance.workflow_id is not None:
         members = instance.workflow.plugin_instances.order_by("id").values_list("title", "id")
@@ -94,8 +97,9 @@ def plugin_job_fields(instance: PluginInstance, *, in_network: bool) -> PluginJo
     plugin = instance.plugin
     executable = posixpath.join(plugin.selfpath, plugin.selfexec)
     args, path_flags = command_args(instance)
+    prefix = get_job_id_prefix()
     return PluginJobFields(
-        jid=job_id(instance),
+        jid=job_id(instance, prefix=prefix),
         entrypoint=[plugin.execshell, executable] if plugin.execshell else [executable],
         args=args,
         args_path_flags=path_flags,
@@ -106,7 +110,7 @@ def plugin_job_fields(instance: PluginInstance, *, in_network: bool) -> PluginJo
         gpu_limit=instance.gpu_limit,
         image=plugin.dock_image,
         type=plugin.meta.type,
-        env=job_environment(instance),
+        env=job_environment(instance, prefix=prefix),
         input_dirs=input_dirs(instance) if in_network else [],
         output_dir=instance.output_path if in_network else None,
     )

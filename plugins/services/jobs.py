@@ -283,14 +283,15 @@ def register(instance: PluginInstance, client, remote: str, logs: str) -> None:
 def redo_registration(instance: PluginInstance) -> None:
     """Register again an instance whose registering worker died (its claim lapsed)."""
     client = client_for(instance.compute_resource)
+    jid = job_id(instance)
     try:
-        compute = client.get_plugin_job_status(job_id(instance))
+        compute = client.get_plugin_job_status(jid)
     except PfconError as error:
-        logger.warning("instance %s: recovery status check failed: %s", instance.pk, error)
+        logger.warning(
+            "instance %s job %s: recovery status check failed: %s", instance.pk, jid, error
+        )
         return
-    logger.info(
-        "instance %s job %s: redoing an interrupted registration", instance.pk, job_id(instance)
-    )
+    logger.info("instance %s job %s: redoing an interrupted registration", instance.pk, jid)
     register(instance, client, compute.get("status", ""), compute.get("logs") or "")
 
 

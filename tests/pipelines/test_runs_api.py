@@ -74,7 +74,7 @@ def test_workflow_creates_instances_in_order_and_schedules_the_first(
     item = cj_items(response)[0]
     assert item["pipeline_id"] == pipeline.pk and item["pipeline_name"] == "Diamond"
     assert item["scheduled_jobs"] == 1 and item["waiting_jobs"] == 3
-    env = job_environment(join)
+    env = job_environment(join, prefix="chris-jid-")
     assert f"CHRIS_WORKFLOW_ID={workflow.pk}" in env
     assert f"CHRIS_PIPELINE_ID={pipeline.pk}" in env
     assert (
