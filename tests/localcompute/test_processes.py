@@ -86,6 +86,8 @@ def test_cancel_kills_the_whole_process_group(fslink):
     _start(fslink, jid, "spawn")
     processes = _running(fslink, jid)
     assert processes["grandchild"]
+    # It left the plugin's process group: a group kill alone would miss it.
+    assert os.getpgid(processes["grandchild"][0]) != os.getpgid(processes["plugin"][0])
     assert fslink.get(f"pluginjobs/{jid}/").json()["compute"]["status"] == "started"
     assert os.getpgid(processes["plugin"][0]) != os.getpgid(0)
 

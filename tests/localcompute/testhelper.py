@@ -31,7 +31,10 @@ def main() -> int:
         time.sleep(options.seconds)
         (output / "done.txt").write_text("done\n")
     elif mode == "spawn":
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        # The grandchild leaves the process group: only killing the whole sandbox ends it.
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+        )
         pids = {"plugin": os.getpid(), "grandchild": child.pid, "group": os.getpgid(0)}
         (output / "pids.json.partial").write_text(json.dumps(pids))
         (output / "pids.json.partial").rename(output / "pids.json")
