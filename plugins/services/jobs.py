@@ -145,7 +145,7 @@ def submit_plugin_instance(
             logger.warning(
                 "instance %s job %s: submit failed, retrying: %s", instance.pk, jid, error
             )
-            retry_submit(instance, attempt + 1)
+            scheduler.retry_submit(instance.pk, attempt + 1)
             return
         fail(instance, ErrorCode.SUBMIT_FAILED, f"Submitting the job failed: {error}")
         return
@@ -277,7 +277,7 @@ def register(instance: PluginInstance, client, remote: str, logs: str) -> None:
             size=size,
             summary=summary(submitted=True, pulled=True, job_status=remote, logs=logs),
         )
-    schedule_remote_cleanup(instance)
+    scheduler.remove_remote_job(instance)
 
 
 def redo_registration(instance: PluginInstance) -> None:
@@ -304,7 +304,7 @@ def timed_out(instance: PluginInstance) -> bool:
 
 def cancel_remote(instance: PluginInstance, code: str, new_summary: str) -> None:
     if set_status(instance, Status.CANCELLED, error_code=code, summary=new_summary):
-        schedule_remote_cleanup(instance)
+        scheduler.remove_remote_job(instance)
 
 
 def fail(instance: PluginInstance, code: str, message: str) -> None:
@@ -315,20 +315,12 @@ def fail(instance: PluginInstance, code: str, message: str) -> None:
         error_code=code,
         summary=summary(submitted=False, logs=message),
     ):
-        schedule_remote_cleanup(instance)
+        scheduler.remove_remote_job(instance)
 
 
 def follow_up(instance: PluginInstance, attempt: int, follow: bool) -> None:
     if follow:  # else the beat poller comes back anyway
         scheduler.follow_up(instance.pk, attempt)
-
-
-def retry_submit(instance: PluginInstance, attempt: int) -> None:
-    scheduler.retry_submit(instance.pk, attempt)
-
-
-def schedule_remote_cleanup(instance: PluginInstance) -> None:
-    scheduler.remove_remote_job(instance)
 
 
 def remove_remote_job(
