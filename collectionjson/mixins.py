@@ -1,10 +1,21 @@
 """Adds the document-level parts of a response (links, queries, template) to every view."""
 
+import functools
 from typing import Any
 
 from rest_framework.reverse import reverse
 
 from collectionjson.parsers import CheckedParsers
+
+
+@functools.cache
+def writable_field_names(serializer_class) -> tuple[str, ...]:
+    """A serializer's writable fields: fixed per class, and costly to build on every request."""
+    return tuple(
+        name
+        for name, field in serializer_class().fields.items()
+        if not field.read_only and name != "url"
+    )
 
 
 class CollectionJsonMixin(CheckedParsers):
@@ -36,12 +47,7 @@ class CollectionJsonMixin(CheckedParsers):
     def get_template_fields(self) -> list[str]:
         if self.template_fields is not None:
             return list(self.template_fields)
-        serializer_class = self.get_serializer_class()
-        return [
-            name
-            for name, field in serializer_class().fields.items()
-            if not field.read_only and name != "url"
-        ]
+        return list(writable_field_names(self.get_serializer_class()))
 
     def get_template(self) -> dict | None:
         fields = self.get_template_fields()

@@ -1,5 +1,6 @@
 """Collection+JSON rendering of the plain-JSON response data every view produces."""
 
+import functools
 import json
 from typing import Any
 
@@ -19,17 +20,23 @@ def error_message(data: Any) -> str:
     return json.dumps(data)
 
 
-def link_field_names(view) -> set[str]:
+def link_field_names(view) -> frozenset[str]:
     get_serializer_class = getattr(view, "get_serializer_class", None)
     if get_serializer_class is None:
-        return set()
+        return frozenset()
     try:
         serializer_class = get_serializer_class()
     except AssertionError:
-        return set()
+        return frozenset()
     if serializer_class is None:
-        return set()
-    return {name for name, field in serializer_class().fields.items() if is_link(field)}
+        return frozenset()
+    return link_names(serializer_class)
+
+
+@functools.cache
+def link_names(serializer_class) -> frozenset[str]:
+    """Which fields render as links: fixed per class, and costly to build on every request."""
+    return frozenset(name for name, field in serializer_class().fields.items() if is_link(field))
 
 
 def render_item(data: dict, links: set[str]) -> dict:

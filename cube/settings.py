@@ -136,6 +136,9 @@ def database_from_env() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+        # Kept open across requests: opening one and running the PRAGMAs costs more than
+        # a small request's queries.
+        "CONN_MAX_AGE": 60,
         # Web, worker and beat share the file: wait for a lock instead of failing at once.
         # WAL lets readers run beside the writer; with WAL, synchronous=NORMAL stays
         # crash-safe and saves an fsync per commit. Transactions take the write lock when

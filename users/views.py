@@ -40,6 +40,14 @@ class UserDetail(CollectionJsonMixin, generics.RetrieveUpdateAPIView):
     def perform_update(self, serializer):
         serializer.instance = services.update_user(serializer.instance, **serializer.validated_data)
 
+    def get_object(self):
+        # Users mostly read themselves: the authenticated user is that row, already loaded.
+        user = self.request.user
+        if str(user.pk) != str(self.kwargs["pk"]):
+            return super().get_object()
+        self.check_object_permissions(self.request, user)
+        return user
+
     def get(self, request, *args, **kwargs) -> Response:
         return self.retrieve(request, *args, **kwargs)
 

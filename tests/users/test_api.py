@@ -97,6 +97,44 @@ def test_token_keyword_is_case_insensitive(anonymous_client, user):
     assert response.status_code == 200
 
 
+def test_token_authenticates_its_own_user_and_no_other(anonymous_client, user, other_user):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user)
+    mine = anonymous_client.get(
+        f"/api/v1/users/{user.pk}/",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_ACCEPT="application/json",
+    )
+    assert mine.status_code == 200
+    assert mine.json()["username"] == user.username
+    theirs = anonymous_client.get(
+        f"/api/v1/users/{other_user.pk}/",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_ACCEPT="application/json",
+    )
+    assert theirs.status_code == 200  # v5: any user may read another's profile
+    assert theirs.json()["username"] == other_user.username
+    unknown = anonymous_client.get(
+        f"/api/v1/users/{user.pk}/", HTTP_AUTHORIZATION="Token " + "0" * 40
+    )
+    assert unknown.status_code == 401
+    assert unknown.json()["collection"]["error"] == {"message": "Invalid token."}
+
+
+def test_token_of_an_inactive_user_is_refused(anonymous_client, user):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user)
+    user.is_active = False
+    user.save()
+    response = anonymous_client.get(
+        f"/api/v1/users/{user.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}"
+    )
+    assert response.status_code == 401
+    assert response.json()["collection"]["error"] == {"message": "User inactive or deleted."}
+
+
 def test_anonymous_refusal_is_401_with_challenge(anonymous_client, user):
     response = anonymous_client.get(f"/api/v1/users/{user.pk}/")
     assert response.status_code == 401
