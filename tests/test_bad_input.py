@@ -125,6 +125,12 @@ def test_upload_onto_an_existing_folder_is_a_400(client, storage):
     assert "is a folder" in response.json()["collection"]["error"]["message"]
 
 
+def test_a_folder_differing_only_in_case_does_not_block_an_upload(client, storage):
+    assert upload(client, "alice/uploads/D/b.txt").status_code == 201
+    assert upload(client, "alice/uploads/d").status_code == 201
+    assert upload(client, "alice/uploads/D").status_code == 400
+
+
 def test_upload_beneath_an_unregistered_object_is_a_400(client, storage):
     storage.put("alice/uploads/pushed.txt", io.BytesIO(b"pushed outside the API"))
     response = upload(client, "alice/uploads/pushed.txt/b.txt")

@@ -4,9 +4,9 @@ from typing import BinaryIO
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Substr
 from rest_framework.exceptions import ValidationError
 
+from collectionjson.filters import filter_fname_prefix
 from cube.storage import get_storage
 from storage import ObjectExists
 from uploadedfiles.models import UploadedFile
@@ -33,14 +33,7 @@ def check_no_path_conflict(fname: str) -> None:
         raise ValidationError(
             {"upload_path": [f"'{ancestor}' is a file: nothing can be stored beneath it."]}
         )
-    prefix = f"{fname}/"
-    # startswith alone is case-insensitive on SQLite; the exact head is compared as well.
-    beneath = (
-        UploadedFile.objects.filter(fname__startswith=prefix)
-        .annotate(head=Substr("fname", 1, len(prefix)))
-        .filter(head=prefix)
-    )
-    if beneath.exists():
+    if filter_fname_prefix(UploadedFile.objects.all(), "fname", f"{fname}/").exists():
         raise ValidationError({"upload_path": [f"'{fname}' is a folder."]})
 
 
