@@ -157,11 +157,11 @@ class Bench:
 
     # 2. Push
 
-    def push_script(self, prefix: str) -> float:
+    def push_script(self, prefix: str, jobs: int) -> float:
         command = [
             str(REPO / "utils/scripts/pushAllToCUBE.sh"), "-D", str(self.data_dir), "-P", prefix,
             "-C", "127.0.0.1", "-p", str(self.stack.port),
-            "-U", f"{self.api.username}:{self.api.password}",
+            "-U", f"{self.api.username}:{self.api.password}", "-j", str(jobs),
         ]  # fmt: skip
         return timed(lambda: subprocess.run(command, check=True, capture_output=True, timeout=900))
 
@@ -187,15 +187,27 @@ class Bench:
         files = len(self.files)
         self.push_prefix = "push-token-0"
         runs = range(self.sizes.push_runs)
-        script = statistics.median(self.push_script(f"push-token-{run}") for run in runs)
-        basic = statistics.median(self.push_basic(f"push-basic-{run}") for run in runs)
+        # The script's own start and login, paid once per push whatever the file count.
+        startup = statistics.median(self.push_script_startup(run) for run in runs)
+        pushes = {
+            "pushAllToCUBE.sh (token, -j 4)": statistics.median(
+                self.push_script(f"push-token-{run}", 4) for run in runs
+            ),
+            "pushAllToCUBE.sh (token, -j 1, sequential)": statistics.median(
+                self.push_script(f"push-sequential-{run}", 1) for run in runs
+            ),
+            "Basic auth per request, 4 threads": statistics.median(
+                self.push_basic(f"push-basic-{run}") for run in runs
+            ),
+        }
         name = f"push: {self.data_dir.name} ({files} files) through the API, median of {len(runs)}"
         if self.profile == "embedded":
             target = self.stack.storage_root / "bench-plain-copy"
             copy = timed(lambda: shutil.copytree(self.data_dir, target))
             shutil.rmtree(target)
-            for label, seconds in (("pushAllToCUBE.sh (token, -j 4)", script),
-                                   ("Basic auth per request, 4 threads", basic)):  # fmt: skip
+            for label, seconds in pushes.items():
+                if label.startswith("pushAllToCUBE.sh"):
+                    seconds -= startup
                 overhead = (seconds - copy) / files * 1000
                 self.row(
                     f"{name}, {label}",
@@ -205,24 +217,43 @@ class Bench:
                     target="<= 3 ms/file over copy",
                     met=overhead <= 3,
                 )
+            self.row(
+                "push: pushAllToCUBE.sh start, login, one 1-byte upload (taken off the above)",
+                f"{startup:.2f} s",
+            )
             return
-        direct = statistics.median(self.swift_push(f"direct-push-{run}") for run in runs)
-        for label, seconds in (("pushAllToCUBE.sh (token, -j 4)", script),
-                               ("Basic auth per request, 4 threads", basic)):  # fmt: skip
+        direct = {}
+        for jobs in (4, 1):
+            direct[jobs] = statistics.median(
+                self.swift_push(f"direct-push-{jobs}-{run}", jobs) for run in runs
+            )
+        for label, seconds in pushes.items():
+            jobs = 1 if "-j 1" in label else 4
             self.row(
                 f"{name}, {label}",
                 f"{seconds:.2f} s",
-                baseline=f"{direct:.2f} s swiftCtl.sh -A push (-j 4)",
-                ratio=seconds / direct,
-                target="<= 1.25x direct push",
-                met=seconds / direct <= 1.25,
+                baseline=f"{direct[jobs]:.2f} s swiftCtl.sh -A push (-j {jobs})",
+                ratio=seconds / direct[jobs],
+                target="<= 1.0x direct push",
+                met=seconds <= direct[jobs],
             )
 
-    def swift_push(self, prefix: str) -> float:
+    def push_script_startup(self, run: int) -> float:
+        """pushAllToCUBE.sh with one 1-byte file: interpreter start, imports, login, 1 upload."""
+        with tempfile.TemporaryDirectory(prefix="cube-bench-one-") as folder:
+            (Path(folder) / "one.bin").write_bytes(b"1")
+            command = [
+                str(REPO / "utils/scripts/pushAllToCUBE.sh"), "-D", folder,
+                "-P", f"push-startup-{run}", "-C", "127.0.0.1", "-p", str(self.stack.port),
+                "-U", f"{self.api.username}:{self.api.password}",
+            ]  # fmt: skip
+            return timed(lambda: subprocess.run(command, check=True, capture_output=True))
+
+    def swift_push(self, prefix: str, jobs: int) -> float:
         command = [
             str(REPO / "utils/scripts/swiftCtl.sh"), "-A", "push", "-D", str(self.data_dir),
             "-P", f"{self.api.username}/uploads/{prefix}",
-            "-C", self.stack.env.get("SWIFT_CONTAINER_NAME", "users"),
+            "-C", self.stack.env.get("SWIFT_CONTAINER_NAME", "users"), "-j", str(jobs),
         ]  # fmt: skip
         return timed(
             lambda: subprocess.run(
@@ -486,8 +517,14 @@ class Bench:
         )
         self.row(f"{name}, p50", f"{p50:.0f} ms", baseline=f"{single_p50:.0f} ms one client",
                  ratio=p50 / single_p50)  # fmt: skip
-        self.row(f"{name}, p99", f"{p99:.0f} ms", baseline=f"{single_p99:.0f} ms one client",
-                 ratio=p99 / single_p99)  # fmt: skip
+        self.row(
+            f"{name}, p99",
+            f"{p99:.0f} ms",
+            baseline=f"{single_p99:.0f} ms one client",
+            ratio=p99 / single_p99,
+            target="<= 200 ms",
+            met=p99 <= 200,
+        )
 
 
 ORDER = ("auth", "push", "job", "listing", "registration", "big_files", "concurrency")
