@@ -6,7 +6,6 @@ the plaintext is never stored. An entry only counts while the user's stored hash
 so a password change invalidates it at once.
 """
 
-import functools
 import hashlib
 import hmac
 import threading
@@ -15,20 +14,13 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.db import DEFAULT_DB_ALIAS
 from drf_spectacular.authentication import BasicScheme
 from rest_framework import authentication, exceptions
 
+from users import queries
+
 CACHE_SECONDS = 60
 CACHE_ENTRIES = 1024
-
-
-@functools.cache
-def token_owner_sql(alias: str) -> str:
-    """The SQL that loads a token's user, compiled once: every token request runs it."""
-    query = get_user_model().objects.filter(auth_token__key="").query
-    sql, _params = query.get_compiler(using=alias).as_sql()
-    return sql
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -37,8 +29,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         if "\x00" in key:  # PostgreSQL refuses NUL even in a query: no such token
             raise exceptions.AuthenticationFailed("Invalid token.")
-        users = get_user_model().objects.raw(token_owner_sql(DEFAULT_DB_ALIAS), [key])
-        user = next(iter(users), None)
+        user = queries.token_owner(key)
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if not user.is_active:

@@ -1,7 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 from rest_framework.validators import UniqueValidator
+
+from users import queries
 
 User = get_user_model()
 
@@ -30,6 +33,21 @@ class UserSerializer(serializers.HyperlinkedModelSerializer):
         model = User
         fields = ("url", "id", "username", "email", "password", "is_staff", "feed")
         extra_kwargs = {"url": {"view_name": "user-detail"}}
+
+    def to_representation(self, user: User) -> dict:
+        """What the fields above give, written out: reading a user is the smallest request
+        there is, and building DRF's fields would be most of its cost.
+        ``tests/users`` holds this to the fields' own output."""
+        request = self.context.get("request")
+        feeds = queries.feed_keys(user)
+        return {
+            "url": reverse("user-detail", kwargs={"pk": user.pk}, request=request),
+            "id": user.pk,
+            "username": user.username,
+            "email": user.email,
+            "is_staff": user.is_staff,
+            "feed": [reverse("feed-detail", kwargs={"pk": pk}, request=request) for pk in feeds],
+        }
 
     def validate_username(self, username: str) -> str:
         """v5's rules, and those of a storage folder name: the username heads its paths."""

@@ -188,3 +188,24 @@ def test_user_detail_put_requires_both_fields(client, user):
     )
     assert response.status_code == 400
     assert "password" in response.json()["collection"]["error"]["message"]
+
+
+@pytest.mark.parametrize("query", ["", "?format=json"])
+def test_user_representation_is_what_the_fields_give(user, other_user, query):
+    from rest_framework import serializers
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from feeds.models import Feed
+    from users.serializers import UserSerializer, UserUpdateSerializer
+
+    for name in ("first", "second", "third"):
+        Feed.objects.create(name=name, creator=user).owner.add(user)
+    Feed.objects.create(name="theirs", creator=other_user).owner.add(other_user)
+    request = Request(APIRequestFactory().get(f"/api/v1/users/{user.pk}/{query}"))
+    for serializer_class in (UserSerializer, UserUpdateSerializer):
+        serializer = serializer_class(user, context={"request": request})
+        by_fields = serializers.HyperlinkedModelSerializer.to_representation(serializer, user)
+        assert serializer.data == by_fields
+        assert list(serializer.data) == list(by_fields)
+        assert len(serializer.data["feed"]) == 3
