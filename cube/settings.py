@@ -202,6 +202,9 @@ JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
 # How long a worker holds a plugin instance while it advances the job; the job of a worker
 # that died is taken up by another one after this.
 JOB_CLAIM_SECONDS = env_float("CUBE_JOB_CLAIM_SECONDS", 30.0)
+# A job submission is sent once per try; the scheduler tries again SUBMIT_RETRIES times,
+# 2 s, 4 s, 8 s ... later through the task queue. The pfcon client retries only reads and
+# deletes, PFCON_RETRIES times, so at most 1 + SUBMIT_RETRIES submissions reach pfcon.
 SUBMIT_RETRIES = env_int("CUBE_SUBMIT_RETRIES", 3)
 PFCON_RETRIES = env_int("CUBE_PFCON_RETRIES", 3)
 PFCON_RETRY_BACKOFF = env_float("CUBE_PFCON_RETRY_BACKOFF", 0.5)
