@@ -172,9 +172,15 @@ CUBE_UI_DIR = os.environ.get("CUBE_UI_DIR", "")
 UI_ROOT = str(VAR_DIR / "ui")
 WHITENOISE_ROOT = UI_ROOT if CUBE_UI_DIR else None
 
-# Django's default upload handlers: files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in
-# memory, larger ones stream to a temporary file, so a request's memory stays bounded.
-FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in memory, larger ones stream to a
+# spool file, so a request's memory stays bounded. The spool is a folder of the var dir: the
+# hourly sweep (uploadedfiles.services.remove_partial_writes) removes what a web worker killed
+# mid-upload left there.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or str(VAR_DIR / "upload-spool")
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "cube.uploads.SpoolFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Storage
@@ -231,7 +237,8 @@ CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
 CELERY_WORKER_TIMER_PRECISION = 0.05
 # While a job runs, its status is re-checked this often so completion is noticed quickly.
 ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.1)
-# A storage put untouched for this long belongs to a process that died: the sweep removes it.
+# A storage put or an upload spool file untouched for this long belongs to a process that
+# died: the sweep removes it.
 PARTIAL_WRITE_MAX_AGE_SECONDS = env_float("CUBE_PARTIAL_WRITE_MAX_AGE_SECONDS", 3600.0)
 CELERY_BEAT_SCHEDULE = {
     "poll-plugin-instances": {
