@@ -173,14 +173,10 @@ UI_ROOT = str(VAR_DIR / "ui")
 WHITENOISE_ROOT = UI_ROOT if CUBE_UI_DIR else None
 
 # Files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in memory, larger ones stream to a
-# spool file, so a request's memory stays bounded. The spool is a folder of the var dir: the
-# hourly sweep (uploadedfiles.services.remove_partial_writes) removes what a web worker killed
-# mid-upload left there.
+# spool file, so a request's memory stays bounded. The spool is a folder of the var dir (the
+# uploadedfiles app creates it): the hourly sweep (uploadedfiles.services.remove_partial_writes)
+# removes what a web worker killed mid-upload left there.
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or str(VAR_DIR / "upload-spool")
-FILE_UPLOAD_HANDLERS = [
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "cube.uploads.SpoolFileUploadHandler",
-]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Storage

@@ -10,12 +10,13 @@ from django.db.models.functions import Substr
 from rest_framework.exceptions import ValidationError
 
 from cube.storage import get_storage
-from cube.uploads import is_spool_file
 from storage import ObjectExists
 from uploadedfiles.models import UploadedFile
 from uploadedfiles.paths import clean_upload_path
 
 logger = logging.getLogger(__name__)
+# Django names an upload's spool file tempfile's way, with this suffix: tmpk3j5x_2a.upload.dcm
+SPOOL_PREFIX, SPOOL_SUFFIX = "tmp", ".upload"
 
 
 def duplicate_error(fname: str) -> ValidationError:
@@ -136,7 +137,8 @@ def remove_stale_spool_files(older_than_seconds: float) -> int:
     for entry in entries:
         try:
             if (
-                is_spool_file(entry.name)
+                entry.name.startswith(SPOOL_PREFIX)
+                and SPOOL_SUFFIX in entry.name
                 and entry.is_file(follow_symlinks=False)
                 and entry.stat(follow_symlinks=False).st_mtime < cutoff
             ):
