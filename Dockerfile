@@ -29,6 +29,7 @@ RUN utils/scripts/install_builtin_plugins.sh /tmp/plugins-venv "$CUBE_PLUGINS_DI
 
 RUN useradd --system --home-dir "$CUBE_VAR_DIR" --create-home --uid 1001 cube \
     && python manage.py collectstatic --noinput -v0 \
+    && mkdir -p "$CUBE_VAR_DIR/upload-spool" \
     && chown -R cube "$CUBE_VAR_DIR"
 
 USER cube

@@ -175,9 +175,11 @@ CUBE_UI_DIR = os.environ.get("CUBE_UI_DIR", "")
 UI_ROOT = str(VAR_DIR / "ui")
 WHITENOISE_ROOT = UI_ROOT if CUBE_UI_DIR else None
 
-# Django's default upload handlers: files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in
-# memory, larger ones stream to a temporary file, so a request's memory stays bounded.
-FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Files up to FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stay in memory, larger ones stream to a
+# spool file, so a request's memory stays bounded. The spool is a folder of the var dir (the
+# uploadedfiles app creates it): the hourly sweep (uploadedfiles.services.remove_partial_writes)
+# removes what a web worker killed mid-upload left there.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or str(VAR_DIR / "upload-spool")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Storage
@@ -205,6 +207,9 @@ JOB_ID_PREFIX = os.environ.get("CUBE_JOB_ID_PREFIX", "chris-jid-")
 # How long a worker holds a plugin instance while it advances the job; the job of a worker
 # that died is taken up by another one after this.
 JOB_CLAIM_SECONDS = env_float("CUBE_JOB_CLAIM_SECONDS", 30.0)
+# A job submission is sent once per try; the scheduler tries again SUBMIT_RETRIES times,
+# 2 s, 4 s, 8 s ... later through the task queue. The pfcon client retries only reads and
+# deletes, PFCON_RETRIES times, so at most 1 + SUBMIT_RETRIES submissions reach pfcon.
 SUBMIT_RETRIES = env_int("CUBE_SUBMIT_RETRIES", 3)
 PFCON_RETRIES = env_int("CUBE_PFCON_RETRIES", 3)
 PFCON_RETRY_BACKOFF = env_float("CUBE_PFCON_RETRY_BACKOFF", 0.5)
@@ -231,7 +236,8 @@ CELERY_POLL_INTERVAL = env_float("CUBE_CELERY_POLL_INTERVAL", 5.0)
 CELERY_WORKER_TIMER_PRECISION = 0.05
 # While a job runs, its status is re-checked this often so completion is noticed quickly.
 ACTIVE_JOB_POLL_INTERVAL = env_float("CUBE_ACTIVE_JOB_POLL_INTERVAL", 0.1)
-# A storage put untouched for this long belongs to a process that died: the sweep removes it.
+# A storage put or an upload spool file untouched for this long belongs to a process that
+# died: the sweep removes it.
 PARTIAL_WRITE_MAX_AGE_SECONDS = env_float("CUBE_PARTIAL_WRITE_MAX_AGE_SECONDS", 3600.0)
 CELERY_BEAT_SCHEDULE = {
     "poll-plugin-instances": {

@@ -21,6 +21,13 @@ class FeedQuerySet(models.QuerySet):
             return self.none()
         return self.filter(owner=user)
 
+    def create_with_note(self, *, name: str, creator) -> "Feed":
+        """A new feed whose first owner is its creator, with its empty note."""
+        feed = self.create(name=name, creator=creator)
+        feed.owner.add(creator)
+        Note.objects.create(feed=feed)
+        return feed
+
     def with_job_counts(self) -> "FeedQuerySet":
         """Annotate the eight job counters in the same query."""
         # Django drops Meta.ordering from GROUP BY queries, so it is restated here.

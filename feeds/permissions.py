@@ -24,22 +24,6 @@ class IsFeedOwnerOrSuperuser(permissions.BasePermission):
         return request.user.is_superuser or feed.is_owned_by(request.user)
 
 
-class CanReadFeedOf(permissions.BasePermission):
-    """Read on the object's feed: its owners, a superuser, or anyone if public."""
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        return obj.feed.is_readable_by(request.user)
-
-
-class IsAuthenticatedOrReadIfFeedPublic(permissions.BasePermission):
-    """Any authenticated user; anonymous callers may only read objects of public feeds."""
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        if request.user.is_authenticated:
-            return True
-        return request.method in permissions.SAFE_METHODS and obj.feed.public
-
-
 class IsTagOwnerOrSuperuser(permissions.BasePermission):
     def has_object_permission(self, request, view, tagging) -> bool:
         return request.user.is_superuser or tagging.tag.owner_id == request.user.pk

@@ -2,14 +2,13 @@ from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 
 from collectionjson.mixins import CollectionJsonMixin
-from cube.permissions import IsOwner, IsSuperuser, ReadOnly
+from cube.permissions import IsAuthenticatedOrReadIfFeedPublic, IsOwner, IsSuperuser, ReadOnly
 from cube.views import PartialUpdate
 from feeds import services
 from feeds.filters import CommentFilter, FeedFilter, TagFilter
 from feeds.models import Comment, Feed, Note, Tag, Tagging
 from feeds.permissions import (
     CanReadFeed,
-    IsAuthenticatedOrReadIfFeedPublic,
     IsFeedOwnerOrSuperuser,
     IsOwnerOrSuperuserOrReadIfPublic,
     IsTagOwnerOrSuperuser,

@@ -108,10 +108,15 @@ class PfconClient:
     The bearer token is fetched lazily on the first call. When pfcon answers 401 the client
     logs in again, once, and repeats the request. Every token the client obtains on its own
     (lazily or after a 401) is passed to `on_new_token` so the caller can persist it; an
-    explicit `get_token()` just returns it. Connection errors, timeouts and 502/503/504 are
-    retried `retries` times with exponential backoff (`backoff`, then twice that, ...);
-    every other failure raises `PfconError` at once. Retrying POSTs is safe because pfcon's
-    job creation is idempotent per jid.
+    explicit `get_token()` just returns it. Connection errors, timeouts and 502/503/504 of
+    reads, deletes and logins are retried `retries` times with exponential backoff
+    (`backoff`, then twice that, ...); every other failure raises `PfconError` at once.
+
+    Job submissions (the POSTs to `pluginjobs/`, `copyjobs/`, `uploadjobs/`, `deletejobs/`)
+    are sent once per call: the caller retries them, because it knows the job and can wait
+    without holding a worker. Retrying in both places would multiply the attempts, and
+    sleeping here would hold the caller's claim on the job while the compute service is down.
+    Reads and deletes are retried here since no caller does, and repeating them changes nothing.
     """
 
     def __init__(
@@ -166,6 +171,7 @@ class PfconClient:
             operation="POST auth-token/",
             timeout=self.timeouts.auth,
             authenticated=False,
+            retry=True,  # a login changes nothing on pfcon's side
             json={"pfcon_user": self.username, "pfcon_password": self._password},
         )
         token = _json_object(response, "POST auth-token/").get("token")
@@ -424,9 +430,13 @@ class PfconClient:
         handle: Callable[[requests.Response], Any] | None = None,
         rewind: Callable[[], bool] | None = None,
         headers: Mapping[str, str] | None = None,
+        retry: bool | None = None,
         **request_kwargs: Any,
     ) -> Any:
         """Send one logical request, handling 401 re-login and transient retries.
+
+        Transient failures are retried when `retry` is true; by default for every method
+        but POST (see the class docstring).
 
         Returns `handle(response)` when given (it runs inside the retry loop, so a stream
         cut short is retried too), otherwise the response with its body already read.
@@ -437,6 +447,7 @@ class PfconClient:
         timeout_pair = (min(self.timeouts.connect, timeout), timeout)
         relogged_in = False
         attempt = 0
+        retries = self.retries if (method != "POST" if retry is None else retry) else 0
         while True:
             request_headers = dict(headers or {})
             if authenticated:
@@ -486,8 +497,8 @@ class PfconClient:
                     f"invalid request: {type(exc).__name__}", operation=operation
                 ) from exc
 
-            if not retryable or attempt >= self.retries:
-                if retryable:
+            if not retryable or attempt >= retries:
+                if retryable and retries:
                     logger.warning("Giving up on %s after %d attempts", operation, attempt + 1)
                 raise error
             if rewind is not None and not rewind():
@@ -500,7 +511,7 @@ class PfconClient:
                 operation,
                 delay,
                 attempt,
-                self.retries,
+                retries,
                 error.message,
             )
             time.sleep(delay)

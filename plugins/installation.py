@@ -152,9 +152,9 @@ def _catalogue_entry_for(venv: Path) -> dict | None:
 
 def _check_conflicts(descriptor: dict, venv: Path) -> None:
     """Refuse an image localcompute already runs, or a name and version CUBE already has."""
-    key = local_install.image_key(descriptor["dock_image"])
+    key = local_install.normalize_image(descriptor["dock_image"])
     for entry in local_install.read_catalogue(catalogue_path()):
-        if local_install.image_key(entry["image"]) == key and entry.get("venv") != str(venv):
+        if local_install.normalize_image(entry["image"]) == key and entry.get("venv") != str(venv):
             raise InstallError(
                 f"localcompute already runs {entry['image']} ({entry.get('name')} "
                 f"{entry.get('version')}); give this plugin another image with --image"

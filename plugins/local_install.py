@@ -1,8 +1,8 @@
 """Plugin packages in virtualenvs of their own, described and listed in localcompute's catalogue.
 
-Standard library only: ``manage.py install_plugin`` (through ``plugins.installation``) and
-``utils/scripts/install_builtin_plugins.sh`` (``python -m plugins.local_install``, before
-Django is set up) share it.
+Standard library only, and localcompute's image rule: ``manage.py install_plugin`` (through
+``plugins.installation``) and ``utils/scripts/install_builtin_plugins.sh`` (``python -m
+plugins.local_install``, before Django is set up) share it.
 
 A ChRIS plugin is a Python distribution with a console script that requires either
 ``chris_plugin`` (described by its ``chris_plugin_info`` tool) or ``chrisapp`` (whose app
@@ -26,6 +26,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+# localcompute owns the rule by which it matches a job's image to a catalogue entry; a
+# conflict or a shadowed entry here must mean the same match there.
+from localcompute.catalogue import normalize_image
 
 Progress = Callable[[str], None]
 
@@ -405,26 +409,14 @@ def update_catalogue(path: Path, change: Callable[[list[dict]], list[dict]]) -> 
     return entries
 
 
-def image_key(image: str) -> tuple[str, str]:
-    """How localcompute matches images: without docker.io/ and :latest."""
-    reference = image.strip()
-    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/"):
-        if reference.startswith(prefix):
-            reference = reference[len(prefix) :]
-            break
-    repository, _, tag = reference.rpartition(":")
-    if not repository or "/" in tag:
-        repository, tag = reference, ""
-    return repository, "" if tag == "latest" else tag
-
-
 def merge_builtin_entries(entries: list[dict], builtins: list[dict]) -> list[dict]:
     """The built-in entries, then every entry install_plugin added that they do not shadow."""
-    taken = {image_key(entry["image"]) for entry in builtins}
+    taken = {normalize_image(entry["image"]) for entry in builtins}
     kept = [
         entry
         for entry in entries
-        if entry.get("installed_by") == "install_plugin" and image_key(entry["image"]) not in taken
+        if entry.get("installed_by") == "install_plugin"
+        and normalize_image(entry["image"]) not in taken
     ]
     return [*builtins, *kept]
 

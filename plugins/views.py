@@ -6,9 +6,14 @@ from rest_framework.exceptions import PermissionDenied
 
 from collectionjson.mixins import CollectionJsonMixin
 from cube.downloads import StoredFileDownload
-from cube.permissions import IsOwner, IsSuperuser, ReadOnly
+from cube.permissions import (
+    CanReadFeedOf,
+    IsAuthenticatedOrReadIfFeedPublic,
+    IsOwner,
+    IsSuperuser,
+    ReadOnly,
+)
 from cube.views import PartialUpdate
-from feeds.permissions import CanReadFeedOf, IsAuthenticatedOrReadIfFeedPublic
 from plugins import filters, serializers
 from plugins.models import (
     ComputeResource,

@@ -1,4 +1,6 @@
 import logging
+import os
+import time
 from typing import BinaryIO
 
 from django.conf import settings
@@ -13,6 +15,8 @@ from uploadedfiles.models import UploadedFile
 from uploadedfiles.paths import clean_upload_path
 
 logger = logging.getLogger(__name__)
+# Django names an upload's spool file tempfile's way, with this suffix: tmpk3j5x_2a.upload.dcm
+SPOOL_PREFIX, SPOOL_SUFFIX = "tmp", ".upload"
 
 
 def duplicate_error(fname: str) -> ValidationError:
@@ -98,8 +102,41 @@ def delete_uploaded_file(uploaded_file: UploadedFile) -> None:
 
 
 def remove_partial_writes() -> int:
-    """Sweep what puts cut short by a crash (a killed upload, say) left in storage."""
-    removed = get_storage().remove_partial_writes(settings.PARTIAL_WRITE_MAX_AGE_SECONDS)
+    """Sweep what puts and uploads cut short by a crash (a killed upload, say) left behind."""
+    max_age = settings.PARTIAL_WRITE_MAX_AGE_SECONDS
+    removed = get_storage().remove_partial_writes(max_age)
     if removed:
         logger.warning("removed %d partial writes left by crashed processes", removed)
+    spooled = remove_stale_spool_files(max_age)
+    if spooled:
+        logger.warning("removed %d upload spool files left by crashed processes", spooled)
+    return removed + spooled
+
+
+def remove_stale_spool_files(older_than_seconds: float) -> int:
+    """Delete the spool files of uploads that were last written ``older_than_seconds`` ago.
+
+    A live upload writes its spool file as the bytes arrive, and a finished one removes it,
+    so an old one belongs to a web worker that died. Unlinking a file a slow store is still
+    reading is harmless: the reader keeps its open file. Only Django's spool names are
+    touched, in case ``FILE_UPLOAD_TEMP_DIR`` is a folder others share.
+    """
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    try:
+        entries = list(os.scandir(settings.FILE_UPLOAD_TEMP_DIR))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        try:
+            if (
+                entry.name.startswith(SPOOL_PREFIX)
+                and SPOOL_SUFFIX in entry.name
+                and entry.is_file(follow_symlinks=False)
+                and entry.stat(follow_symlinks=False).st_mtime < cutoff
+            ):
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue  # its upload just finished
     return removed

@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from cube.storage import get_storage
-from feeds.models import Feed, Note
 from plugins.models import (
     ComputeResource,
     Plugin,
@@ -63,9 +62,9 @@ def create_plugin_instance(
     limits = limits or {}
     with transaction.atomic():
         if previous is None:
-            feed = Feed.objects.create(name=title or plugin.meta.name, creator=owner)
-            feed.owner.add(owner)
-            Note.objects.create(feed=feed)
+            feed = owner.created_feeds.create_with_note(
+                name=title or plugin.meta.name, creator=owner
+            )
         else:
             feed = previous.feed
         instance = PluginInstance.objects.create(

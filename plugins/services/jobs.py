@@ -112,6 +112,9 @@ def submit_plugin_instance(
 ) -> None:
     """Stage inputs and submit the job of a scheduled instance; retry transient failures.
 
+    This is the one layer that retries a submission: the pfcon client sends each POST once,
+    and a transient failure is tried again through the scheduler, with backoff, up to
+    ``SUBMIT_RETRIES`` times, without holding the worker or the claim in between.
     With ``follow``, the instance is checked again shortly while it stays active.
     """
     if instance.status != Status.SCHEDULED:

@@ -6,7 +6,6 @@ from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
 from cube.storage import get_storage
-from feeds.models import Feed
 from storage.keys import has_bad_segment
 
 SHARED_TREES = ("SERVICES", "PIPELINES")
@@ -43,8 +42,9 @@ def resolve_path(item: str, *, user: User) -> str:
         if len(segments) == 1 or segments[1] == "uploads":
             raise path_error(f"You do not have permission to access this path: '{item}'.")
         match = FEED_SEGMENT.match(segments[1])
-        feed = Feed.objects.filter(pk=int(match.group(1))).first() if match else None
-        if feed is None or feed.creator.username != owner:
+        creator = User.objects.filter(username=owner).first() if match else None
+        feed = creator.created_feeds.filter(pk=int(match.group(1))).first() if creator else None
+        if feed is None:
             raise path_error(f"This field may not be an invalid path: '{item}'.")
         if not feed.is_owned_by(user):
             raise path_error(f"You do not have permission to access this path: '{item}'.")

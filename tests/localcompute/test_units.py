@@ -146,6 +146,8 @@ def test_cgroups_required_but_unusable_is_an_error(tmp_path):
         ("fnndsc/pl-dircopy:latest", ("fnndsc/pl-dircopy", "")),
         ("localhost:5000/x/pl-a", ("localhost:5000/x/pl-a", "")),
         ("ghcr.io/fnndsc/pl-a:1.0@sha256:abc", ("ghcr.io/fnndsc/pl-a", "1.0")),
+        ("fnndsc/pl-a@sha256:abc", ("fnndsc/pl-a", "")),
+        ("localhost:5000/pl-a:2@sha256:abc", ("localhost:5000/pl-a", "2")),
     ],
 )
 def test_normalize_image(image, expected):

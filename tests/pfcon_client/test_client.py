@@ -173,17 +173,60 @@ def test_timeouts_exhausted_raise_transient_error(pfcon, make_client, caplog):
     assert all(JID in record.getMessage() for record in caplog.records)
 
 
-def test_503_is_retried_with_backoff(pfcon, make_client):
+def test_503_of_a_read_is_retried_with_backoff(pfcon, make_client):
     client = make_client(pfcon)
-    pfcon.fail_next("POST copyjobs/", 503, times=2)
-
-    compute = client.submit_copy_job(
+    client.submit_copy_job(
         JID, input_dirs=["home/alice/uploads"], output_dir="out", cpu_limit=1000, memory_limit=300
     )
+    pfcon.fail_next("GET copyjobs/*/", 503, times=2)
+
+    compute = client.get_copy_job_status(JID)
 
     assert compute["status"] == "finishedSuccessfully"
     assert compute["message"] == "copySkipped"
-    assert len(pfcon.requests_to("POST copyjobs/")) == 3
+    assert len(pfcon.requests_to("GET copyjobs/*/")) == 3
+
+
+@pytest.mark.parametrize(
+    ("route", "submit"),
+    [
+        (
+            "POST copyjobs/",
+            lambda client: client.submit_copy_job(
+                JID, input_dirs=["in"], output_dir="out", cpu_limit=1000, memory_limit=300
+            ),
+        ),
+        (
+            "POST pluginjobs/",
+            lambda client: client.submit_plugin_job(
+                JID, plugin_fields(input_dirs=["in"], output_dir="out"), data_file=io.BytesIO(b"z")
+            ),
+        ),
+        (
+            "POST deletejobs/",
+            lambda client: client.submit_delete_job(JID, cpu_limit=1000, memory_limit=300),
+        ),
+    ],
+    ids=["copy", "plugin", "delete"],
+)
+def test_a_job_submission_is_sent_once_whatever_the_retries(pfcon, make_client, route, submit):
+    """The scheduler owns submission retries; the client must not multiply them."""
+    client = make_client(pfcon, retries=5)
+    pfcon.fail_next(route, 503, times=10)
+
+    with pytest.raises(PfconError) as caught:
+        submit(client)
+
+    assert (caught.value.status_code, caught.value.transient) == (503, True)
+    assert len(pfcon.requests_to(route)) == 1
+
+
+def test_a_login_is_retried(pfcon, make_client):
+    client = make_client(pfcon, retries=2)
+    pfcon.fail_next("POST auth-token/", 503, times=2)
+
+    assert client.get_token()
+    assert len(pfcon.requests_to("POST auth-token/")) == 3
 
 
 def test_503_exhausted_raises_transient_error_with_message(pfcon, make_client):
@@ -478,10 +521,11 @@ def test_non_seekable_data_file_is_sent_chunked(pfcon, make_client):
     assert sent.files["data_file"].filename == "data_file"
 
 
-def test_multipart_body_is_resent_whole_after_503(pfcon, make_client):
+def test_multipart_body_is_resent_whole_after_a_new_login(pfcon, make_client):
     client = make_client(pfcon)
+    client.get_token()
+    pfcon.expire_tokens()
     archive = make_zip({"a.txt": b"a" * 5000})
-    pfcon.fail_next("POST pluginjobs/", 503)
 
     client.submit_plugin_job(JID, plugin_fields(), data_file=io.BytesIO(archive))
 
@@ -491,12 +535,13 @@ def test_multipart_body_is_resent_whole_after_503(pfcon, make_client):
 
 def test_non_seekable_data_file_is_not_resent(pfcon, make_client):
     client = make_client(pfcon)
-    pfcon.fail_next("POST pluginjobs/", 503)
+    client.get_token()
+    pfcon.expire_tokens()
 
     with pytest.raises(PfconError) as caught:
         client.submit_plugin_job(JID, plugin_fields(), data_file=NonSeekable(make_zip({})))
 
-    assert caught.value.status_code == 503
+    assert caught.value.status_code == 401
     assert len(pfcon.requests_to("POST pluginjobs/")) == 1
 
 

@@ -164,6 +164,28 @@ def test_an_image_localcompute_already_runs_is_refused(plugins_dir, host, fake_p
     assert not (plugins_dir / "venvs" / "pl-fake-1.0").exists()
 
 
+@pytest.mark.parametrize(
+    "running",
+    [
+        "local/pl-fake:1.0@sha256:" + "0" * 64,
+        "docker.io/library/local/pl-fake:1.0",
+        "local/pl-fake:1.0",
+    ],
+)
+def test_an_image_localcompute_runs_under_a_digest_or_registry_is_refused(
+    plugins_dir, host, fake_pip, running
+):
+    """localcompute matches a job's image ignoring a digest, so installing must too."""
+    local_install.write_catalogue(
+        plugins_dir / "catalogue.json",
+        [{"image": running, "name": "pl-x", "version": "1.0", "selfexec": "x",
+          "executable": "/elsewhere/x"}],
+    )  # fmt: skip
+    with pytest.raises(InstallError, match="localcompute already runs"):
+        install_plugin("pl-fake==1.0", image="local/pl-fake:1.0")
+    assert len(catalogue(plugins_dir)) == 1
+
+
 def test_an_unknown_compute_resource_is_refused(plugins_dir, host, fake_pip):
     with pytest.raises(InstallError, match="no compute resource named 'elsewhere'"):
         install_plugin("pl-fake==1.0", compute_resource_name="elsewhere")
@@ -233,6 +255,13 @@ def test_builtin_catalogue_keeps_installed_plugins():
         {"image": "fnndsc/pl-dircopy:2.1.1", "name": "x", "installed_by": "install_plugin"},
     ]
     assert local_install.merge_builtin_entries(entries, builtins) == [builtins[0], entries[1]]
+
+
+def test_builtin_catalogue_drops_an_installed_plugin_shadowed_through_a_digest():
+    builtins = [{"image": "fnndsc/pl-dircopy:2.1.1", "name": "pl-dircopy"}]
+    digest = "docker.io/fnndsc/pl-dircopy:2.1.1@sha256:" + "a" * 64
+    entries = [{"image": digest, "name": "x", "installed_by": "install_plugin"}]
+    assert local_install.merge_builtin_entries(entries, builtins) == builtins
 
 
 def test_plugins_dir_follows_the_settings(plugins_dir):

@@ -7,6 +7,7 @@ from rest_framework.exceptions import ValidationError
 
 from chrisinstance.models import ChrisInstance
 from chrisinstance.services import get_chris_instance
+from plugins import tasks
 from plugins.models import PluginInstance, PluginInstanceFile
 from plugins.services import jobs
 from plugins.services.compute import job_id
@@ -175,7 +176,32 @@ def test_unreachable_pfcon_retries_then_finishes_with_error(
     instance.refresh_from_db()
     assert (instance.status, instance.error_code) == (Status.FINISHED_WITH_ERROR, "CODE01")
     assert "503" in json.loads(instance.summary)["compute"]["return"]["job_logs"]
-    assert len(pfcon.requests_to("POST copyjobs/")) == 3 * 4  # 3 submits x (1 + 3 client retries)
+    assert len(pfcon.requests_to("POST copyjobs/")) == 3  # the client sends each POST once
+
+
+def test_a_failing_submission_reaches_pfcon_once_per_scheduler_try(
+    dircopy, user, storage, pfcon, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Worst case: 1 + SUBMIT_RETRIES submissions, however many retries the client has."""
+    settings.SUBMIT_RETRIES = 3
+    settings.PFCON_RETRIES = 3
+    put_files(storage, "alice/uploads/in", 1)
+    instance = create_plugin_instance(dircopy, owner=user, parameters={"dir": "alice/uploads/in"})
+    pfcon.fail_next("POST copyjobs/", 503, times=100)
+    countdowns = []
+
+    def run_now(args, countdown=0):
+        countdowns.append(countdown)
+        tasks.advance_plugin_instance(*args)
+
+    monkeypatch.setattr(tasks.advance_plugin_instance, "apply_async", run_now)
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.advance_plugin_instance(instance.pk)
+
+    instance.refresh_from_db()
+    assert (instance.status, instance.error_code) == (Status.FINISHED_WITH_ERROR, "CODE01")
+    assert len(pfcon.requests_to("POST copyjobs/")) == 1 + 3
+    assert countdowns == [2, 4, 8]  # backoff through the task queue, not in the worker
 
 
 def test_expired_token_is_refreshed_and_saved(dircopy, user, storage, pfcon, compute_resource):

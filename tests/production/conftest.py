@@ -1,6 +1,6 @@
 """A live production stack (utils/scripts/run-production.sh) per test module.
 
-Started and stopped with tests/e2e/stack.py, so a process left behind fails the test run.
+Started and stopped with utils/stack.py, so a process left behind fails the test run.
 Each stack gets its own var dir, free ports, PostgreSQL database, Redis database and Swift
 container, and everything is removed afterwards. PostgreSQL, Redis and Swift must already
 answer (utils/scripts/test-production.sh starts them); under CI=true a missing service fails.
@@ -23,11 +23,10 @@ import requests
 from psycopg2 import sql
 from swiftclient.client import ClientException, Connection
 
-from tests.e2e import stack as e2e
 from tests.helpers import require_service
+from utils import stack as launcher
+from utils.stack import REPO_ROOT, left_running_on_purpose  # noqa: F401  (the tests use it)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = REPO_ROOT / "utils" / "scripts" / "run-production.sh"
 AUTH = ("chris", "chris1234")
 PG_URL = os.environ.get("CUBE_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("CUBE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -91,16 +90,11 @@ def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
         pass
 
 
-def left_running_on_purpose(info: e2e.ProcessInfo) -> bool:
-    """Services the launcher may start and deliberately leave up for the next run."""
-    return any(name in info.command for name in ("redis-server", "postgres", "swift_aio.py"))
-
-
 @dataclass
 class Stack:
     """A running production launcher, and the workers a test started beside it."""
 
-    stack: e2e.Stack
+    stack: launcher.Stack
     workers: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -146,7 +140,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 kill_group(worker)
                 worker.wait(5)
-        e2e.stop_stack(self.stack, keep=left_running_on_purpose)
+        launcher.stop_stack(self.stack, keep=left_running_on_purpose)
 
 
 def drop_database(name: str) -> None:
@@ -209,8 +203,12 @@ def production_stack_factory(production_services, tmp_path_factory) -> Iterator:
         var_dir = tmp_path_factory.mktemp(f"stack-{token}")
         try:
             stack = Stack(
-                e2e.start_stack(
-                    LAUNCHER, var_dir, stack_env, START_TIMEOUT, keep=left_running_on_purpose
+                launcher.start_stack(
+                    launcher.PRODUCTION_SCRIPT,
+                    var_dir,
+                    stack_env,
+                    START_TIMEOUT,
+                    keep=left_running_on_purpose,
                 )
             )
         except BaseException:

@@ -1,5 +1,6 @@
 """Scale-out on the real engines: the production profile with two Celery workers (and
-gunicorn's two web workers) under concurrent users, then the consistency check."""
+gunicorn's two web workers) under concurrent users and the seed's scripts at once, then the
+consistency check."""
 
 import subprocess
 import time
@@ -9,6 +10,7 @@ import pytest
 
 from tests.e2e.api_user import User
 from tests.production.conftest import REPO_ROOT
+from tests.production.seed import make_seed_dir, remove_swift_pushed, run_seed, source_files
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +24,9 @@ def stack(production_stack_factory):
     return started
 
 
-def test_concurrent_users_on_two_workers_leave_a_consistent_installation(stack):
+def test_concurrent_users_and_the_seed_on_two_workers_leave_a_consistent_installation(
+    stack, tmp_path
+):
     users = [User(stack.stack, f"user{index}") for index in range(JOBS)]
     for index, user in enumerate(users):
         for number in range(3):
@@ -40,15 +44,22 @@ def test_concurrent_users_on_two_workers_leave_a_consistent_installation(stack):
         dircopy = user.run("pl-dircopy", dir=f"{user.username}/uploads/in")
         return [dircopy, user.run("pl-simpledsapp", previous_id=dircopy["id"])]
 
+    # The seed (small generated data: the seed test proper pushes the real sample) runs
+    # beside the users' chains, on the same two web and two Celery workers.
+    seed_dir = make_seed_dir(tmp_path / "seed", shared=False)
     started = time.monotonic()
-    with ThreadPoolExecutor(JOBS) as pool:
+    with ThreadPoolExecutor(JOBS + 1) as pool:
+        seeded = pool.submit(run_seed, stack, seed_dir, tmp_path)
         chains = list(pool.map(chain, users))
+        seeded.result()
     assert time.monotonic() - started < 300
     for user, instances in zip(users, chains, strict=True):
         for instance in instances:
             assert instance["status"] == "finishedSuccessfully", instance
             assert len(user.files(instance)) == 3
 
+    # Every object is then either a row's or one the seed pushed straight to Swift.
+    assert remove_swift_pushed(stack) == len(source_files(seed_dir))
     result = subprocess.run(
         ["bash", "-c", f"set -a; . {stack.var_dir}/production.env; set +a; "
          "exec .venv/bin/python manage.py check_consistency"],

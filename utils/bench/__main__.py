@@ -8,16 +8,28 @@ benchmark that crashes does (exit 1), so CI notices when one stops running.
 import argparse
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.bench.figures import FULL, ORDER, QUICK, Bench
 from utils.bench.report import Row, machine, markdown_table, text_table
-from utils.bench.stack import REPO, Stack, StackError, free_port
+from utils.stack import (
+    EMBEDDED_SCRIPT,
+    PRODUCTION_SCRIPT,
+    StackError,
+    free_ports,
+    left_running_on_purpose,
+    start_stack,
+    stop_stack,
+)
+from utils.stack import REPO_ROOT as REPO
 
 DATA_DIR = REPO.parent / "shared" / "data" / "SAG-anon"
 PRODUCTION_REDIS_DB = "13"
@@ -64,25 +76,45 @@ def prepare_production_profile() -> str | None:
     return None
 
 
-def production_stack() -> Stack:
+@dataclass
+class Profile:
+    """A stack to benchmark: its launcher and what the bench adds to its environment."""
+
+    name: str
+    script: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def bench_env(profile: Profile) -> dict[str, str]:
+    # In-process steps (utils.bench.inprocess) run Django with the stack's environment.
+    return {
+        "CUBE_PLUGINS_DIR": str(REPO / "var" / "plugins"),
+        "DJANGO_SETTINGS_MODULE": "cube.settings",
+        "CUBE_LOG_LEVEL": "WARNING",
+        **profile.extra_env,
+    }
+
+
+def production_profile() -> Profile:
     database = f"cube_bench_{os.getpid()}"
-    return Stack(
+    proxy, objects, containers, accounts = free_ports(4)
+    return Profile(
         "production",
-        REPO / "utils/scripts/run-production.sh",
-        extra_env={
+        PRODUCTION_SCRIPT,
+        {
             "CUBE_DB_NAME": database,
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
             "CUBE_REDIS_DB": PRODUCTION_REDIS_DB,
             "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{PRODUCTION_REDIS_DB}",
-            "SWIFT_PROXY_PORT": str(free_port()),
-            "SWIFT_OBJECT_PORT": str(free_port()),
-            "SWIFT_CONTAINER_PORT": str(free_port()),
-            "SWIFT_ACCOUNT_PORT": str(free_port()),
+            "SWIFT_PROXY_PORT": str(proxy),
+            "SWIFT_OBJECT_PORT": str(objects),
+            "SWIFT_CONTAINER_PORT": str(containers),
+            "SWIFT_ACCOUNT_PORT": str(accounts),
         },
     )
 
 
-def drop_database(stack: Stack) -> None:
+def drop_database(profile: Profile) -> None:
     import psycopg2
     from psycopg2 import sql
 
@@ -91,54 +123,66 @@ def drop_database(stack: Stack) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(stack.env["CUBE_DB_NAME"])
+                sql.Identifier(profile.extra_env["CUBE_DB_NAME"])
             )
         )
     connection.close()
 
 
-def run_profile(stack: Stack, args: argparse.Namespace, rows: list[Row]) -> bool:
+def run_profile(profile: Profile, args: argparse.Namespace, rows: list[Row]) -> bool:
     """Run the benchmarks on one stack; False if any crashed."""
     sizes = QUICK if args.quick else FULL
-    print(f"\n== {stack.profile}: starting {stack.launcher.name} on {stack.url}", flush=True)
+    # BENCH_KEEP=1 keeps the var dir (logs, database, storage) for a look afterwards.
+    keep_var_dir = os.environ.get("BENCH_KEEP") == "1"
+    var_dir = Path(tempfile.mkdtemp(prefix=f"cube-bench-{profile.name}-"))
+    print(f"\n== {profile.name}: starting {profile.script.name} in {var_dir}", flush=True)
     ok = True
     started = time.perf_counter()
     try:
-        stack.start()
-    except StackError as error:
-        rows.append(Row(stack.profile, "stack start", f"error: {error}"[:200], met=False))
+        stack = start_stack(
+            profile.script, var_dir, bench_env(profile), keep=left_running_on_purpose
+        )
+    except BaseException as error:  # start_stack left nothing running
+        if not keep_var_dir:
+            shutil.rmtree(var_dir, ignore_errors=True)
+        if profile.name == "production":
+            drop_database(profile)
+        if not isinstance(error, StackError):
+            raise  # e.g. Ctrl-C while waiting
+        rows.append(Row(profile.name, "stack start", f"error: {error}"[:200], met=False))
         print(error, file=sys.stderr)
         return False
-    except BaseException:  # e.g. Ctrl-C while waiting: leave nothing running
-        stack.stop()
-        if stack.profile == "production":
-            drop_database(stack)
-        raise
     try:
-        if stack.profile == "production":
+        if profile.name == "production":
             env_file = stack.var_dir / "production.env"
             for line in env_file.read_text().splitlines():
                 name, separator, value = line.partition("=")
                 if separator and not name.startswith("#"):
                     stack.env[name] = value.strip("'\"")
-        print(f"   ready after {time.perf_counter() - started:.1f} s", flush=True)
+        print(f"   ready on {stack.url} after {time.perf_counter() - started:.1f} s", flush=True)
         bench = Bench(stack, sizes, args.data, rows)
         bench.setup()
         for name in ORDER:
             if args.only and name not in args.only and not needed(name, args.only):
                 continue
-            print(f"-- {stack.profile}: {name}", flush=True)
+            print(f"-- {profile.name}: {name}", flush=True)
             try:
                 getattr(bench, name)()
             except Exception as error:
                 ok = False
                 traceback.print_exc()
-                rows.append(Row(stack.profile, name, f"error: {error}"[:200], met=False))
+                rows.append(Row(profile.name, name, f"error: {error}"[:200], met=False))
                 print(stack.log_tail(), file=sys.stderr)
     finally:
-        stack.stop(keep=os.environ.get("BENCH_KEEP") == "1")
-        if stack.profile == "production":
-            drop_database(stack)
+        try:
+            stop_stack(stack, keep=left_running_on_purpose)
+        except StackError as error:
+            ok = False
+            print(error, file=sys.stderr)
+        if not keep_var_dir:
+            shutil.rmtree(var_dir, ignore_errors=True)
+        if profile.name == "production":
+            drop_database(profile)
     return ok
 
 
@@ -161,13 +205,13 @@ def main(argv: list[str]) -> int:
     ok = True
     skipped = []
     if args.profile in ("embedded", "all"):
-        ok &= run_profile(Stack("embedded", REPO / "utils/scripts/run-embedded.sh"), args, rows)
+        ok &= run_profile(Profile("embedded", EMBEDDED_SCRIPT), args, rows)
     if args.profile in ("production", "all"):
         reason = prepare_production_profile()
         if reason:
             skipped.append(f"production: skipped ({reason})")
         else:
-            ok &= run_profile(production_stack(), args, rows)
+            ok &= run_profile(production_profile(), args, rows)
     mode = "quick" if args.quick else "full"
     header = f"CUBE benchmarks ({mode}) on {machine()}, {platform.python_implementation()} " \
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}"  # fmt: skip

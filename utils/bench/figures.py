@@ -21,7 +21,8 @@ from utils.bench import hello
 from utils.bench.api import Api, ApiError, check
 from utils.bench.measure import RssSampler, median_ms, percentile, repeat_timed, timed
 from utils.bench.report import Row
-from utils.bench.stack import REPO, Stack
+from utils.stack import REPO_ROOT as REPO
+from utils.stack import Stack
 
 MB = 1 << 20
 JOB_TIMEOUT = 120.0
