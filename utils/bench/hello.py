@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from utils.bench.stack import REPO, free_port
+from utils.stack import REPO_ROOT, free_ports
 
 BODY = b'{"hello":"world"}'
 
@@ -27,7 +27,7 @@ def application(environ, start_response):
 
 def web_command(port: int) -> list[str]:
     """The Procfile's gunicorn command for CUBE, serving this module on ``port``."""
-    for line in (REPO / "Procfile").read_text().splitlines():
+    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name.strip() == "web":
             gunicorn = shlex.split(command.rpartition("exec ")[2])
@@ -43,10 +43,10 @@ def web_command(port: int) -> list[str]:
 @contextmanager
 def served(log: Path) -> Iterator[str]:
     """Serve the hello app; yield its URL."""
-    port = free_port()
+    (port,) = free_ports(1)
     with log.open("wb") as output:
         process = subprocess.Popen(
-            web_command(port), cwd=REPO, stdout=output, stderr=subprocess.STDOUT
+            web_command(port), cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}/"
     try:
