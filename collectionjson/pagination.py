@@ -12,9 +12,13 @@ DEFERRED_OFFSET = 1000
 def loadable_by_key(queryset) -> bool:
     """Rows carry nothing but their own and select_related fields (no annotations).
 
+    ``values()`` rows qualify when they carry their key as ``pk``.
+
     False for a plain list (the file browser pages one), which has no keys to load by.
     """
     if not isinstance(queryset, QuerySet):
+        return False
+    if queryset.query.values_select and "pk" not in queryset.query.values_select:
         return False
     return not queryset.query.annotations and not queryset._prefetch_related_lookups
 
@@ -49,6 +53,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         # Loaded by key alone: with the list's filters kept, the database may walk the filter's
         # index again instead of fetching the rows by key.
         rows = queryset.model._default_manager.all()
+        if names := queryset.query.values_select:  # values() rows, keyed by their "pk"
+            by_key = {row["pk"]: row for row in rows.filter(pk__in=keys).values(*names)}
+            return [by_key[key] for key in keys]
         if paths := related_paths(queryset.query.select_related):
             rows = rows.select_related(*paths)  # without paths, it would follow every key
         rows = rows.in_bulk(keys)

@@ -247,7 +247,7 @@ CHRIS_SUPERUSER_PASSWORD = os.environ.get("CHRIS_SUPERUSER_PASSWORD", "chris1234
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "collectionjson.renderers.CollectionJsonRenderer",
-        "rest_framework.renderers.JSONRenderer",
+        "collectionjson.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [

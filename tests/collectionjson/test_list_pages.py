@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from collectionjson import pagination
 from feeds.models import Feed, Note
+from feeds.views import FeedFileList
 from pipelines.models import Pipeline, PipelineInstance, Workflow
 from plugins.models import (
     ComputeResource,
@@ -24,7 +26,9 @@ from plugins.models import (
     PluginInstanceFile,
     PluginMeta,
 )
+from plugins.views import AllPluginInstanceList
 from uploadedfiles.models import UploadedFile
+from uploadedfiles.views import UploadedFileList, UploadedFileListQuerySearch
 
 pytestmark = pytest.mark.django_db
 
@@ -151,15 +155,31 @@ def get_pages(client) -> dict[str, str]:
     return bodies
 
 
-def test_list_pages_keep_their_bytes(pages_data):
-    from rest_framework.test import APIClient
-
+@pytest.fixture
+def carol_client(pages_data) -> APIClient:
     client = APIClient()
     client.force_authenticate(pages_data)
-    bodies = get_pages(client)
+    return client
+
+
+def test_list_pages_keep_their_bytes(carol_client):
+    bodies = get_pages(carol_client)
     if os.environ.get("CUBE_WRITE_LIST_PAGES"):
         EXPECTED.write_text(json.dumps(bodies, indent=1, sort_keys=True) + "\n")
     expected = json.loads(EXPECTED.read_text())
     assert sorted(bodies) == sorted(expected)
     for name, body in bodies.items():
         assert body == expected[name], name
+
+
+def test_rows_give_the_serializer_bytes(carol_client, monkeypatch):
+    fast = get_pages(carol_client)
+    for view in (
+        FeedFileList,
+        UploadedFileList,
+        UploadedFileListQuerySearch,
+        AllPluginInstanceList,
+    ):
+        assert view.rows_class is not None
+        monkeypatch.setattr(view, "rows_class", None)
+    assert get_pages(carol_client) == fast
