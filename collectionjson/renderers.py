@@ -34,19 +34,23 @@ def link_field_names(view) -> set[str]:
     return {name for name, field in serializer_class().fields.items() if is_link(field)}
 
 
-def render_item(data: dict, links: set[str]) -> dict:
-    item: dict[str, Any] = {"data": []}
-    item_links = []
-    for name, value in data.items():
-        if name == "url":
-            continue
-        if name in links:
-            values = value if isinstance(value, list) else [value]
-            item_links.extend({"rel": name, "href": href} for href in values if href)
-        else:
-            item["data"].append({"name": name, "value": value})
+def render_item(data: dict, links: set[str] | frozenset[str]) -> dict:
+    item: dict[str, Any] = {
+        "data": [
+            {"name": name, "value": value}
+            for name, value in data.items()
+            if name not in links and name != "url"
+        ]
+    }
     if "url" in data:
         item["href"] = data["url"]
+    item_links = [
+        {"rel": name, "href": href}
+        for name, value in data.items()
+        if name in links and name != "url"
+        for href in (value if isinstance(value, list) else (value,))
+        if href
+    ]
     if item_links:
         item["links"] = item_links
     return item

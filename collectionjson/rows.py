@@ -19,8 +19,10 @@ from urllib.parse import quote
 
 from django.db.models import QuerySet
 from django.utils.http import RFC3986_SUBDELIMS
+from rest_framework import ISO_8601
 from rest_framework.fields import DateTimeField
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
 from collectionjson.fields import reverse_any_name
 
@@ -54,17 +56,19 @@ class Date(Column):
         return (self.source,)
 
     def compile(self, request) -> Callable[[Row], Any]:
-        source, written = self.source, {}
-        to_representation = DateTimeField().to_representation
+        source = self.source
+        field = DateTimeField()
+        zone = field.default_timezone()
+        if zone is None or api_settings.DATETIME_FORMAT.lower() != ISO_8601:
+            return lambda row: None if row[source] is None else field.to_representation(row[source])
 
         def value(row: Row) -> str | None:
+            # DateTimeField.to_representation for an aware datetime, with the zone looked up once.
             date = row[source]
-            if date is None:
-                return None
-            text = written.get(date)
-            if text is None:
-                text = written[date] = to_representation(date)
-            return text
+            if date is None or date.tzinfo is None:
+                return None if date is None else field.to_representation(date)
+            text = date.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
 
         return value
 
@@ -128,7 +132,19 @@ class Link(Column):
                 url += texts[index] + part
             return url
 
-        return url
+        column = next(iter(self.kwargs.values()))
+        if len(slots) != 1 or not isinstance(column, Value):
+            return url
+        source, (head, tail) = column.source, parts
+
+        def key_url(row: Row) -> str | None:
+            # The common link, filled in by one key column.
+            value = row[source]
+            if type(value) is int:
+                return f"{head}{value}{tail}"
+            return None if value is None else url(row)
+
+        return key_url
 
 
 class Value(Column):
