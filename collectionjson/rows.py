@@ -3,8 +3,8 @@
 A page of a big list costs per item what its serializer fields cost: a model instance per
 row and table, and a ``reverse()`` per link. ``Rows`` builds the same item dicts from plain
 rows: each link is reversed once per page with placeholders and then filled in per row with
-the quoting ``reverse`` applies, and datetimes are formatted by DRF's own field. The item
-bytes must stay those of the serializer the detail views keep using, which
+the quoting ``reverse`` applies, and datetimes are written as DRF's DateTimeField writes them.
+The item bytes must stay those of the serializer the detail views keep using, which
 ``tests/collectionjson/test_list_pages.py`` holds them to.
 
 Columns carry ints, strings, booleans and None only: the page is encoded with orjson, which
@@ -58,8 +58,8 @@ class Date(Column):
     def compile(self, request) -> Callable[[Row], Any]:
         source = self.source
         field = DateTimeField()
-        zone = field.default_timezone()
-        if zone is None or api_settings.DATETIME_FORMAT.lower() != ISO_8601:
+        zone, output_format = field.default_timezone(), api_settings.DATETIME_FORMAT
+        if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
             return lambda row: None if row[source] is None else field.to_representation(row[source])
 
         def value(row: Row) -> str | None:
@@ -118,15 +118,14 @@ class Link(Column):
             values = [get(row) for _, get in getters]
             if None in values:
                 return None
-            texts = []
-            for value in values:
-                if isinstance(value, int):
-                    texts.append(str(value))
-                elif "\n" in value or value in UNUSUAL_NAMES:
+            texts = [str(value) for value in values]
+            for index, text in enumerate(texts):
+                if isinstance(values[index], int):
+                    continue
+                if "\n" in text or text in UNUSUAL_NAMES:
                     kwargs = {name: value for (name, _), value in zip(getters, values, strict=True)}
                     return reverse_any_name(view_name, kwargs, request)
-                else:
-                    texts.append(quote(value, safe=SAFE))
+                texts[index] = quote(text, safe=SAFE)
             url = parts[0]
             for index, part in zip(slots, parts[1:], strict=True):
                 url += texts[index] + part
