@@ -171,6 +171,8 @@ def listing_queries(*, username: str, paths: list[str]) -> dict:
     client.force_authenticate(User.objects.get(username=username))
     result = {}
     for path in paths:
+        # A first request fills the process's one-time caches, which no page pays for.
+        client.get(f"/api/v1/{path}", HTTP_ACCEPT="application/json")
         per_limit = {}
         for limit in (10, 100):
             separator = "&" if "?" in path else "?"
