@@ -19,16 +19,64 @@ def terms_filter(lookup: str):
     return apply
 
 
+def prefix_upper_bound(value: str) -> str | None:
+    """The least string above every string that starts with ``value``, in code point order.
+
+    None when there is none (``value`` is empty or all U+10FFFF).
+    """
+    while value and value[-1] == "\U0010ffff":
+        value = value[:-1]
+    if not value:
+        return None
+    following = ord(value[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # no string holds a surrogate
+        following = 0xE000
+    return value[:-1] + chr(following)
+
+
+CODE_POINT_LOCALES = {"C", "POSIX", "C.UTF-8", "C.utf8", "C.UTF8"}
+_code_point_order: dict[tuple, bool] = {}
+
+
+def sorts_by_code_point() -> bool:
+    """The database compares text as code points: SQLite's binary collation, or a PostgreSQL
+    database whose default collation is C, POSIX or C.UTF-8 (libc's and the builtin one)."""
+    if connection.vendor == "sqlite":
+        return True
+    if connection.vendor != "postgresql":
+        return False
+    key = (connection.alias, connection.settings_dict.get("NAME"))
+    if key not in _code_point_order:
+        with connection.cursor() as cursor:
+            if connection.pg_version >= 150000:
+                cursor.execute(
+                    "SELECT datcollate, datlocprovider FROM pg_database "
+                    "WHERE datname = current_database()"
+                )
+                collate, provider = cursor.fetchone()
+            else:
+                cursor.execute(
+                    "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+                )
+                (collate,), provider = cursor.fetchone(), "c"
+        _code_point_order[key] = provider in ("c", "b") and collate in CODE_POINT_LOCALES
+    return _code_point_order[key]
+
+
 def filter_fname_prefix(queryset: QuerySet, name: str, value: str) -> QuerySet:
     """Keys starting with ``value``, case-sensitively, as an index range where that helps.
 
-    SQLite's LIKE ignores case and cannot use the key index, so there a prefix becomes the
-    range [value, value + U+10FFFF), which compares bytes (UTF-8 sorts as code points).
-    PostgreSQL keeps LIKE, whose meaning a locale collation's ordering would not preserve.
+    Where text sorts by code point (always on SQLite, whose LIKE ignores case and cannot use
+    the key index; on PostgreSQL in the C locales), a prefix is the range from ``value`` up to
+    ``prefix_upper_bound(value)``, which the (owner, fname) and fname indexes walk. Under
+    another collation PostgreSQL keeps LIKE, whose meaning that ordering would not preserve.
     """
-    if connection.vendor == "sqlite":
-        return queryset.filter(fname__gte=value, fname__lt=value + "\U0010ffff")
-    return queryset.filter(fname__startswith=value)
+    if not sorts_by_code_point():
+        return queryset.filter(fname__startswith=value)
+    upper = prefix_upper_bound(value)
+    if upper is None:
+        return queryset.filter(fname__gte=value)
+    return queryset.filter(fname__gte=value, fname__lt=upper)
 
 
 def filter_fname_nslashes(queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework.reverse import reverse
 
 from collectionjson.parsers import CheckedParsers
+from collectionjson.rows import Rows
 
 
 @functools.cache
@@ -71,3 +72,22 @@ class CollectionJsonMixin(CheckedParsers):
         if template:
             data["template"] = template
         return response
+
+
+class RowsListMixin:
+    """GET list pages serialized from ``values()`` rows by ``rows_class`` (see ``rows.py``).
+
+    The view's serializer still serves everything else, and must give the same items.
+    """
+
+    rows_class: type[Rows] | None = None
+
+    def paginate_queryset(self, queryset):
+        if self.rows_class is not None and self.request.method == "GET":
+            queryset = self.rows_class.select(queryset)
+        return super().paginate_queryset(queryset)
+
+    def get_serializer(self, *args, **kwargs):
+        if self.rows_class is not None and kwargs.get("many") and self.request.method == "GET":
+            return self.rows_class(args[0], request=self.request)
+        return super().get_serializer(*args, **kwargs)

@@ -1,3 +1,4 @@
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -12,11 +13,31 @@ DEFERRED_OFFSET = 1000
 def loadable_by_key(queryset) -> bool:
     """Rows carry nothing but their own and select_related fields (no annotations).
 
+    ``values()`` rows qualify when they carry their key as ``pk``.
+
     False for a plain list (the file browser pages one), which has no keys to load by.
     """
     if not isinstance(queryset, QuerySet):
         return False
+    if queryset.query.values_select and "pk" not in queryset.query.values_select:
+        return False
     return not queryset.query.annotations and not queryset._prefetch_related_lookups
+
+
+def unique_ordering(queryset: QuerySet) -> tuple[str, bool] | None:
+    """``(column, descending)`` when a queryset is ordered by one unique, non-null column."""
+    query = queryset.query
+    ordering = query.order_by or (queryset.model._meta.ordering if query.default_ordering else ())
+    if len(ordering) != 1 or not isinstance(ordering[0], str) or query.extra_order_by:
+        return None
+    name = ordering[0].removeprefix("-")
+    try:
+        field = queryset.model._meta.get_field(name) if name != "pk" else queryset.model._meta.pk
+    except FieldDoesNotExist:
+        return None
+    if not (field.primary_key or field.unique) or field.null or field.is_relation:
+        return None
+    return field.name, ordering[0].startswith("-")
 
 
 def related_paths(tree: dict | bool, prefix: str = "") -> list[str]:
@@ -43,16 +64,44 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         self.limit = self.get_limit(request)
-        self.count = self.get_count(queryset)
         self.offset = self.get_offset(request)
-        keys = list(queryset.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
+        keys = self.load_keys(queryset)
         # Loaded by key alone: with the list's filters kept, the database may walk the filter's
         # index again instead of fetching the rows by key.
         rows = queryset.model._default_manager.all()
+        if names := queryset.query.values_select:  # values() rows, keyed by their "pk"
+            by_key = {row["pk"]: row for row in rows.filter(pk__in=keys).values(*names)}
+            return [by_key[key] for key in keys]
         if paths := related_paths(queryset.query.select_related):
             rows = rows.select_related(*paths)  # without paths, it would follow every key
         rows = rows.in_bulk(keys)
         return [rows[key] for key in keys]
+
+    def load_keys(self, queryset: QuerySet) -> list:
+        """The page's keys, and ``self.count``.
+
+        When one unique column orders the list, the rows before the page are the offset, so
+        only those after its last row are counted: the database walks the list once, not
+        once to count it and again up to the offset.
+        """
+        window = slice(self.offset, self.offset + self.limit)
+        order = unique_ordering(queryset)
+        if order is None:
+            self.count = self.get_count(queryset)
+            return list(queryset.values_list("pk", flat=True)[window])
+        name, descending = order
+        page = list(queryset.values_list("pk", name)[window])
+        if len(page) == self.limit:
+            after = queryset.filter(**{f"{name}__{'lt' if descending else 'gt'}": page[-1][1]})
+            # SQLite bounds an index range by the first of two bounds on one side of a column:
+            # the page's bound, the tighter one, goes before any the list's filters put there.
+            after.query.where.children.insert(0, after.query.where.children.pop())
+            self.count = self.offset + self.limit + after.count()
+        elif page:
+            self.count = self.offset + len(page)
+        else:
+            self.count = self.get_count(queryset)
+        return [key for key, _ in page]
 
     def get_previous_link(self) -> str | None:
         if self.offset <= 0:

@@ -4,9 +4,11 @@ import functools
 import json
 from typing import Any
 
+import orjson
 from rest_framework import renderers
 
 from collectionjson.fields import is_link
+from collectionjson.rows import Page
 
 MEDIA_TYPE = "application/vnd.collection+json"
 
@@ -39,19 +41,23 @@ def link_names(serializer_class) -> frozenset[str]:
     return frozenset(name for name, field in serializer_class().fields.items() if is_link(field))
 
 
-def render_item(data: dict, links: set[str]) -> dict:
-    item: dict[str, Any] = {"data": []}
-    item_links = []
-    for name, value in data.items():
-        if name == "url":
-            continue
-        if name in links:
-            values = value if isinstance(value, list) else [value]
-            item_links.extend({"rel": name, "href": href} for href in values if href)
-        else:
-            item["data"].append({"name": name, "value": value})
+def render_item(data: dict, links: set[str] | frozenset[str]) -> dict:
+    item: dict[str, Any] = {
+        "data": [
+            {"name": name, "value": value}
+            for name, value in data.items()
+            if name not in links and name != "url"
+        ]
+    }
     if "url" in data:
         item["href"] = data["url"]
+    item_links = [
+        {"rel": name, "href": href}
+        for name, value in data.items()
+        if name in links and name != "url"
+        for href in (value if isinstance(value, list) else (value,))
+        if href
+    ]
     if item_links:
         item["links"] = item_links
     return item
@@ -67,7 +73,8 @@ def to_collection(data: Any, request, view, status_code: int) -> dict:
     template = data.pop("template", None)
     collection_links = data.pop("collection_links", None) or {}
     links = [{"rel": rel, "href": href} for rel, href in collection_links.items()]
-    field_links = link_field_names(view)
+    results = data.get("results")
+    field_links = results.link_names if isinstance(results, Page) else link_field_names(view)
     if "results" in data:
         collection["items"] = [render_item(item, field_links) for item in data["results"]]
         links.extend(
@@ -85,7 +92,34 @@ def to_collection(data: Any, request, view, status_code: int) -> dict:
     return {"collection": collection}
 
 
-class CollectionJsonRenderer(renderers.JSONRenderer):
+def is_rows_page(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("results"), Page)
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON, written by orjson for list pages built from rows (see ``rows.py``).
+
+    orjson writes what ``json.dumps`` with DRF's settings writes (compact, not ASCII-only)
+    for the values rows hold, except U+2028 and U+2029, which DRF escapes for JavaScript.
+    """
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return self.encode(data, is_rows_page(data), accepted_media_type, renderer_context)
+
+    def encode(self, data, fast: bool, accepted_media_type, renderer_context) -> bytes:
+        if fast and self.get_indent(accepted_media_type, renderer_context or {}) is None:
+            try:
+                body = orjson.dumps(data)
+            except orjson.JSONEncodeError:
+                pass  # a value only json writes, such as an int beyond 64 bits
+            else:
+                return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
+                    b"\xe2\x80\xa9", b"\\u2029"
+                )
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+class CollectionJsonRenderer(JSONRenderer):
     media_type = MEDIA_TYPE
     format = "collection+json"
 
@@ -96,7 +130,8 @@ class CollectionJsonRenderer(renderers.JSONRenderer):
         if response is None or request is None or data is None:
             return super().render(data, accepted_media_type, renderer_context)
         document = to_collection(data, request, renderer_context.get("view"), response.status_code)
-        return super().render(document, accepted_media_type, renderer_context)
+        fast = is_rows_page(data) and response.status_code < 400
+        return self.encode(document, fast, accepted_media_type, renderer_context)
 
 
 class BinaryRenderer(renderers.BaseRenderer):

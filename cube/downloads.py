@@ -8,9 +8,8 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.renderers import JSONRenderer
 
-from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer
+from collectionjson.renderers import BinaryRenderer, CollectionJsonRenderer, JSONRenderer
 from cube.storage import get_storage
 
 # For the ``get`` of a download view: the body is the file, its type guessed from its name.

@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 
-from collectionjson.mixins import CollectionJsonMixin
+from collectionjson.mixins import CollectionJsonMixin, RowsListMixin
 from cube.permissions import IsAuthenticatedOrReadIfFeedPublic, IsOwner, IsSuperuser, ReadOnly
 from cube.views import PartialUpdate
 from feeds import services
@@ -21,7 +21,11 @@ from feeds.serializers import (
     TagSerializer,
 )
 from plugins.models import PluginInstance, PluginInstanceFile
-from plugins.serializers import PluginInstanceFileSerializer, PluginInstanceSerializer
+from plugins.serializers import (
+    PluginInstanceFileRows,
+    PluginInstanceFileSerializer,
+    PluginInstanceSerializer,
+)
 
 ROOT_LINKS = (
     ("chrisinstance", "chrisinstance/1/"),
@@ -150,8 +154,9 @@ class FeedSubresource(CollectionJsonMixin, generics.ListAPIView):
         return {"feed": self.link("feed-detail", pk=self.kwargs["pk"])}
 
 
-class FeedFileList(FeedSubresource):
+class FeedFileList(RowsListMixin, FeedSubresource):
     serializer_class = PluginInstanceFileSerializer
+    rows_class = PluginInstanceFileRows
 
     def get_queryset(self):
         return PluginInstanceFile.objects.filter(feed=self.get_feed())

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from collectionjson.fields import LinkField
+from collectionjson.rows import Basename, Date, Link, Rows
 from plugins.fields import CPUField, MemoryField
 from plugins.models import (
     ComputeResource,
@@ -170,6 +171,51 @@ class PluginInstanceSerializer(OmitNullMixin, serializers.HyperlinkedModelSerial
         extra_kwargs = {"url": {"view_name": "plugininstance-detail"}}
 
 
+class PluginInstanceRows(Rows):
+    """PluginInstanceSerializer's items, for list pages."""
+
+    omit_if_null = PluginInstanceSerializer.omit_if_null
+    columns = {
+        "url": Link("plugininstance-detail", pk="pk"),
+        "id": "id",
+        "title": "title",
+        "previous_id": "previous_id",
+        "compute_resource_name": "compute_resource__name",
+        "plugin_id": "plugin_id",
+        "plugin_name": "plugin__meta__name",
+        "plugin_version": "plugin__version",
+        "plugin_type": "plugin__meta__type",
+        "feed_id": "feed_id",
+        "start_date": Date("start_date"),
+        "end_date": Date("end_date"),
+        "output_path": "output_path",
+        "status": "status",
+        "pipeline_id": "workflow__pipeline_id",
+        "pipeline_name": "workflow__pipeline__name",
+        "pipeline_inst_id": "pipeline_inst_id",
+        "workflow_id": "workflow_id",
+        "summary": "summary",
+        "raw": "raw",
+        "owner_username": "owner__username",
+        "cpu_limit": "cpu_limit",
+        "memory_limit": "memory_limit",
+        "number_of_workers": "number_of_workers",
+        "gpu_limit": "gpu_limit",
+        "size": "size",
+        "error_code": "error_code",
+        "previous": Link("plugininstance-detail", pk="previous_id"),
+        "feed": Link("feed-detail", pk="feed_id"),
+        "plugin": Link("plugin-detail", pk="plugin_id"),
+        "workflow": Link("workflow-detail", pk="workflow_id"),
+        "pipeline_inst": Link("pipelineinstance-detail", pk="pipeline_inst_id"),
+        "compute_resource": Link("computeresource-detail", pk="compute_resource_id"),
+        "descendants": Link("plugininstance-descendant-list", pk="pk"),
+        "files": Link("plugininstance-file-list", pk="pk"),
+        "parameters": Link("plugininstance-parameter-list", pk="pk"),
+        "splits": Link("plugininstancesplit-list", pk="pk"),
+    }
+
+
 class PluginInstanceCreateSerializer(PluginInstanceSerializer):
     """Validates the instance fields of a run request; parameters are validated separately."""
 
@@ -328,6 +374,22 @@ class PluginInstanceFileSerializer(serializers.HyperlinkedModelSerializer):
             "file_resource", "plugin_inst",
         )  # fmt: skip
         extra_kwargs = {"url": {"view_name": "pluginfile-detail"}}
+
+
+class PluginInstanceFileRows(Rows):
+    """PluginInstanceFileSerializer's items, for list pages."""
+
+    columns = {
+        "url": Link("pluginfile-detail", pk="pk"),
+        "id": "id",
+        "creation_date": Date("creation_date"),
+        "fname": "fname",
+        "fsize": "fsize",
+        "feed_id": "feed_id",
+        "plugin_inst_id": "plugin_inst_id",
+        "file_resource": Link("pluginfile-resource", pk="pk", name=Basename("fname")),
+        "plugin_inst": Link("plugininstance-detail", pk="plugin_inst_id"),
+    }
 
 
 class PluginInstanceSplitSerializer(serializers.HyperlinkedModelSerializer):

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import generics, permissions
 from rest_framework.exceptions import PermissionDenied
 
-from collectionjson.mixins import CollectionJsonMixin
+from collectionjson.mixins import CollectionJsonMixin, RowsListMixin
 from cube.downloads import StoredFileDownload
 from cube.permissions import (
     CanReadFeedOf,
@@ -198,9 +198,10 @@ class PluginInstanceList(CollectionJsonMixin, generics.ListCreateAPIView):
         )
 
 
-class AllPluginInstanceList(CollectionJsonMixin, generics.ListAPIView):
+class AllPluginInstanceList(RowsListMixin, CollectionJsonMixin, generics.ListAPIView):
     queryset = INSTANCES
     serializer_class = serializers.PluginInstanceSerializer
+    rows_class = serializers.PluginInstanceRows
     filterset_class = filters.PluginInstanceFilter
     search_view_name = "allplugininstance-list-query-search"
     filter_backends = ()

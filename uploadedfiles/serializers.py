@@ -3,6 +3,7 @@ import posixpath
 from rest_framework import serializers
 
 from collectionjson.fields import LinkField
+from collectionjson.rows import Basename, Date, Link, Rows
 from collectionjson.schema import extend_schema_field_by_direction
 from uploadedfiles.models import UploadedFile
 
@@ -34,6 +35,20 @@ class UploadedFileSerializer(serializers.HyperlinkedModelSerializer):
         )  # fmt: skip
         read_only_fields = ("fsize",)
         extra_kwargs = {"url": {"view_name": "uploadedfile-detail"}}
+
+
+class UploadedFileRows(Rows):
+    """UploadedFileSerializer's items, for list pages."""
+
+    columns = {
+        "url": Link("uploadedfile-detail", pk="pk"),
+        "id": "id",
+        "creation_date": Date("creation_date"),
+        "fname": "fname",
+        "fsize": "fsize",
+        "file_resource": Link("uploadedfile-resource", pk="pk", name=Basename("fname")),
+        "owner": Link("user-detail", pk="owner_id"),
+    }
 
 
 class UploadedFileMoveSerializer(UploadedFileSerializer):

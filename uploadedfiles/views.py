@@ -4,13 +4,17 @@ from rest_framework import generics, permissions
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from collectionjson.mixins import CollectionJsonMixin
+from collectionjson.mixins import CollectionJsonMixin, RowsListMixin
 from cube.downloads import StoredFileDownload
 from cube.permissions import IsOwner, IsSuperuser
 from uploadedfiles import services
 from uploadedfiles.filters import UploadedFileFilter
 from uploadedfiles.models import UploadedFile
-from uploadedfiles.serializers import UploadedFileMoveSerializer, UploadedFileSerializer
+from uploadedfiles.serializers import (
+    UploadedFileMoveSerializer,
+    UploadedFileRows,
+    UploadedFileSerializer,
+)
 
 
 class VisibleUploadedFiles:
@@ -21,8 +25,11 @@ class VisibleUploadedFiles:
         return queryset.filter(owner=self.request.user)
 
 
-class UploadedFileList(VisibleUploadedFiles, CollectionJsonMixin, generics.ListCreateAPIView):
+class UploadedFileList(
+    VisibleUploadedFiles, RowsListMixin, CollectionJsonMixin, generics.ListCreateAPIView
+):
     serializer_class = UploadedFileSerializer
+    rows_class = UploadedFileRows
     parser_classes = (MultiPartParser, FormParser)
     filterset_class = UploadedFileFilter
     search_view_name = "uploadedfile-list-query-search"
@@ -39,8 +46,11 @@ class UploadedFileList(VisibleUploadedFiles, CollectionJsonMixin, generics.ListC
         )
 
 
-class UploadedFileListQuerySearch(VisibleUploadedFiles, CollectionJsonMixin, generics.ListAPIView):
+class UploadedFileListQuerySearch(
+    VisibleUploadedFiles, RowsListMixin, CollectionJsonMixin, generics.ListAPIView
+):
     serializer_class = UploadedFileSerializer
+    rows_class = UploadedFileRows
     filterset_class = UploadedFileFilter
 
 

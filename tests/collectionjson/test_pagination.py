@@ -2,6 +2,7 @@
 
 import pytest
 
+from collectionjson import pagination
 from tests.helpers import cj_items
 from uploadedfiles.models import UploadedFile
 
@@ -44,3 +45,15 @@ def test_deep_pages_keep_select_related_and_constant_queries(
         response = client.get("/api/v1/uploadedfiles/?limit=100&offset=1100")
     assert len(cj_items(response)) == 100
     assert all(item["owner"].endswith(f"/users/{user.pk}/") for item in cj_items(response))
+
+
+@pytest.mark.parametrize("offset", [1000, 1050, 1055, 1104, 1105, 1106, 3000])
+def test_deep_pages_count_like_shallow_pages(client, user, monkeypatch, offset):
+    UploadedFile.objects.bulk_create(
+        UploadedFile(owner=user, fname=f"alice/uploads/{i:05}", fsize=i) for i in range(1105)
+    )
+    url = f"/api/v1/uploadedfiles/search/?fname=alice/&limit=50&offset={offset}"
+    deep = client.get(url)
+    monkeypatch.setattr(pagination, "DEFERRED_OFFSET", 10**9)
+    assert deep.content == client.get(url).content
+    assert deep.json()["collection"]["total"] == 1105

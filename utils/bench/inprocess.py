@@ -95,8 +95,9 @@ def registration(*, instance_id: int, count: int, baseline_count: int) -> dict:
     return result
 
 
-def seed_listing(*, instance_id: int, username: str, count: int) -> dict:
-    """Bulk-insert ``count`` file rows into the instance's feed and ``count`` uploads."""
+def seed_listing(*, instance_id: int, username: str, count: int, instances: int = 150) -> dict:
+    """Bulk-insert ``count`` file rows into the instance's feed, ``count`` uploads, and
+    ``instances`` finished copies of the instance (for a full page of plugin instances)."""
     from django.contrib.auth.models import User
     from django.db import connection
 
@@ -126,13 +127,22 @@ def seed_listing(*, instance_id: int, username: str, count: int) -> dict:
         ),
         batch_size=5000,
     )
-    # A live database refreshes its planner statistics on its own (PostgreSQL's autovacuum);
-    # right after a bulk insert they are stale, so refresh them as a running server would.
+    copies = []
+    for index in range(instances):
+        copy = PluginInstance.objects.get(pk=instance_id)
+        copy.pk = None
+        copy.title = f"listing {index}"
+        copies.append(copy)
+    PluginInstance.objects.bulk_create(copies)
+    # A live database refreshes its planner statistics on its own, and PostgreSQL's
+    # autovacuum also marks freshly inserted pages all-visible (what lets a scan read an
+    # index alone); right after a bulk insert neither has happened, so do it as it would.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return {
         "feed_id": instance.feed_id,
         "upload_prefix": upload_prefix,
+        "instances": PluginInstance.objects.count(),
         "seconds": time.perf_counter() - start,
     }
 
@@ -161,6 +171,8 @@ def listing_queries(*, username: str, paths: list[str]) -> dict:
     client.force_authenticate(User.objects.get(username=username))
     result = {}
     for path in paths:
+        # A first request fills the process's one-time caches, which no page pays for.
+        client.get(f"/api/v1/{path}", HTTP_ACCEPT="application/json")
         per_limit = {}
         for limit in (10, 100):
             separator = "&" if "?" in path else "?"

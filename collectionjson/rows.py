@@ -1,0 +1,217 @@
+"""List pages serialized from ``values()`` rows, the way their DRF serializer would.
+
+A page of a big list costs per item what its serializer fields cost: a model instance per
+row and table, and a ``reverse()`` per link. ``Rows`` builds the same item dicts from plain
+rows: each link is reversed once per page with placeholders and then filled in per row with
+the quoting ``reverse`` applies, and datetimes are written as DRF's DateTimeField writes them.
+The item bytes must stay those of the serializer the detail views keep using, which
+``tests/collectionjson/test_list_pages.py`` holds them to.
+
+Columns carry ints, strings, booleans and None only: the page is encoded with orjson, which
+writes floats differently from ``json``.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from operator import itemgetter
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from django.db.models import QuerySet
+from django.utils.http import RFC3986_SUBDELIMS
+from rest_framework import ISO_8601
+from rest_framework.fields import DateTimeField
+from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
+
+from collectionjson.fields import reverse_any_name
+
+# What reverse() leaves unquoted in a path segment (RFC 3986 pchar).
+SAFE = RFC3986_SUBDELIMS + "/~:@"
+# Names reverse() cannot fill in as they are: no route matches them, or they are dot
+# segments, which an absolute URL would resolve away.
+UNUSUAL_NAMES = ("", ".", "..")
+PLACEHOLDER = 987654321012345
+
+Row = dict[str, Any]
+
+
+class Column:
+    """One value of an item, computed from a row."""
+
+    def sources(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def compile(self, request) -> Callable[[Row], Any]:
+        raise NotImplementedError
+
+
+class Date(Column):
+    """A datetime as DRF's DateTimeField writes it (in the current time zone, ``Z`` for UTC)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,)
+
+    def compile(self, request) -> Callable[[Row], Any]:
+        source = self.source
+        field = DateTimeField()
+        zone, output_format = field.default_timezone(), api_settings.DATETIME_FORMAT
+        if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
+            return lambda row: None if row[source] is None else field.to_representation(row[source])
+
+        def value(row: Row) -> str | None:
+            # DateTimeField.to_representation for an aware datetime, with the zone looked up once.
+            date = row[source]
+            if date is None or date.tzinfo is None:
+                return None if date is None else field.to_representation(date)
+            text = date.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return value
+
+
+class Basename(Column):
+    """The last segment of a path column, as ``posixpath.basename`` gives it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,)
+
+    def compile(self, request) -> Callable[[Row], Any]:
+        source = self.source
+        return lambda row: row[source].rpartition("/")[2]
+
+
+class Link(Column):
+    """An absolute URL of a route, or None when a key is None.
+
+    Each keyword names the route argument and the row column (or Column) that fills it.
+    """
+
+    def __init__(self, view_name: str, **kwargs: str | Column) -> None:
+        self.view_name = view_name
+        self.kwargs = {
+            name: Value(source) if isinstance(source, str) else source
+            for name, source in kwargs.items()
+        }
+
+    def sources(self) -> tuple[str, ...]:
+        return tuple(name for column in self.kwargs.values() for name in column.sources())
+
+    def compile(self, request) -> Callable[[Row], Any]:
+        view_name = self.view_name
+        getters = [(name, column.compile(request)) for name, column in self.kwargs.items()]
+        # Placeholders that reverse() leaves as they are and that nothing else in a URL holds.
+        marks = {str(PLACEHOLDER + index): index for index in range(len(getters))}
+        placeholders = {name: int(mark) for (name, _), mark in zip(getters, marks, strict=True)}
+        pieces = re.split(
+            f"({'|'.join(marks)})", reverse(view_name, kwargs=placeholders, request=request)
+        )
+        parts, slots = pieces[0::2], [marks[mark] for mark in pieces[1::2]]
+
+        def url(row: Row) -> str | None:
+            values = [get(row) for _, get in getters]
+            if None in values:
+                return None
+            texts = [str(value) for value in values]
+            for index, text in enumerate(texts):
+                if isinstance(values[index], int):
+                    continue
+                if "\n" in text or text in UNUSUAL_NAMES:
+                    kwargs = {name: value for (name, _), value in zip(getters, values, strict=True)}
+                    return reverse_any_name(view_name, kwargs, request)
+                texts[index] = quote(text, safe=SAFE)
+            url = parts[0]
+            for index, part in zip(slots, parts[1:], strict=True):
+                url += texts[index] + part
+            return url
+
+        column = next(iter(self.kwargs.values()))
+        if len(slots) != 1 or not isinstance(column, Value):
+            return url
+        source, (head, tail) = column.source, parts
+
+        def key_url(row: Row) -> str | None:
+            # The common link, filled in by one key column.
+            value = row[source]
+            if type(value) is int:
+                return f"{head}{value}{tail}"
+            return None if value is None else url(row)
+
+        return key_url
+
+
+class Value(Column):
+    """A row column as it is."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,)
+
+    def compile(self, request) -> Callable[[Row], Any]:
+        return itemgetter(self.source)
+
+
+class Page(list):
+    """A page of items built from rows; ``link_names`` are the items' link fields."""
+
+    link_names: frozenset[str] = frozenset()
+
+
+class Rows:
+    """The items of a list page, from ``values()`` rows.
+
+    ``columns`` maps each output field, in the serializer's order, to a row column name or a
+    Column; ``omit_if_null`` fields are left out when None, as the serializer leaves them.
+    """
+
+    columns: ClassVar[dict[str, str | Column]]
+    omit_if_null: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, rows: Iterable[Row], *, request) -> None:
+        self.rows = rows
+        self.request = request
+
+    @classmethod
+    def select(cls, queryset: QuerySet) -> QuerySet:
+        """The queryset's rows as the columns this page needs (the key first)."""
+        names = ["pk"]
+        for column in cls.columns.values():
+            for name in column.sources() if isinstance(column, Column) else (column,):
+                if name not in names:
+                    names.append(name)
+        return queryset.values(*names)
+
+    @property
+    def data(self) -> Page:
+        names = list(self.columns)
+        # One C call reads every plain column (and, as a stand-in, the key for the others);
+        # the computed columns then replace their stand-ins, which keeps the serializer's order.
+        sources = [column if isinstance(column, str) else "pk" for column in self.columns.values()]
+        plain = itemgetter(*sources) if len(sources) > 1 else lambda row: (row[sources[0]],)
+        computed = [
+            (name, column.compile(self.request))
+            for name, column in self.columns.items()
+            if isinstance(column, Column)
+        ]
+        omit = self.omit_if_null
+        page = Page()
+        for row in self.rows:
+            item = dict(zip(names, plain(row), strict=True))
+            for name, compute in computed:
+                item[name] = compute(row)
+            for name in omit:
+                if item[name] is None:
+                    del item[name]
+            page.append(item)
+        page.link_names = frozenset(
+            name for name, column in self.columns.items() if isinstance(column, Link)
+        )
+        return page
