@@ -127,6 +127,37 @@ def test_cgroup_v2_needs_the_root_or_a_delegated_parent(tmp_path):
     assert found.parents == {"memory": delegated, "pids": delegated}
 
 
+def test_a_job_starts_at_a_larger_cpu_quota_then_settles_to_its_own(tmp_path):
+    v1 = cgroups.Cgroups(version=1, parents={"cpu": tmp_path / "cpu"})
+    plan = v1.for_job(
+        "j3", memory_bytes=None, cpu_millicores=50, max_tasks=64,
+        start_millicores=1000, start_seconds=0.5,
+    )  # fmt: skip
+    quota = str(tmp_path / "cpu/localcompute-j3/cpu.cfs_quota_us")
+    assert (quota, "100000", False) in plan.writes
+    assert plan.settle == [(quota, "5000")]
+    assert plan.settle_after == 0.5
+    assert plan.spec()["settle"] == [[quota, "5000"]]
+    v2 = cgroups.Cgroups(version=2, parents={"memory": tmp_path, "cpu": tmp_path})
+    plan = v2.for_job(
+        "j4", memory_bytes=None, cpu_millicores=250, max_tasks=64,
+        start_millicores=1000, start_seconds=0.5,
+    )  # fmt: skip
+    cpu_max = str(tmp_path / "localcompute-j4/cpu.max")
+    assert (cpu_max, "100000 100000", False) in plan.writes
+    assert plan.settle == [(cpu_max, "25000 100000")]
+    # A job asking for a core or more, or no start, has one quota throughout.
+    for start_millicores, start_seconds in ((1000, 0.0), (2000, 0.5)):
+        plan = v1.for_job(
+            "j5", memory_bytes=None, cpu_millicores=2000, max_tasks=64,
+            start_millicores=start_millicores, start_seconds=start_seconds,
+        )  # fmt: skip
+        assert plan.settle == [] and plan.settle_after == 0.0
+        assert (str(tmp_path / "cpu/localcompute-j5/cpu.cfs_quota_us"), "200000", False) in (
+            plan.writes
+        )
+
+
 def test_cgroups_off_means_none():
     assert cgroups.detect("off") is None
 
