@@ -316,6 +316,12 @@ def test_settings_for_job_limits():
         Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CGROUPS": "v3"})
     with pytest.raises(ConfigError, match="LOCALCOMPUTE_MAX_TASKS"):
         Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_MAX_TASKS": "0"})
+    assert Settings.from_env(CREDENTIALS).cpu_start_seconds == 0.5
+    settings = Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CPU_START_SECONDS": "0"})
+    assert settings.cpu_start_seconds == 0
+    for value in ("-1", "60"):
+        with pytest.raises(ConfigError, match="LOCALCOMPUTE_CPU_START_SECONDS"):
+            Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CPU_START_SECONDS": value})
 
 
 @pytest.mark.parametrize("missing", CREDENTIAL_VARIABLES)
