@@ -45,6 +45,9 @@ FORBIDDEN_ENV_KEYS = {
     "PYTHONUSERBASE",
     "PYTHONSAFEPATH",
 }
+# In a job's folder, beside incoming/: what its copy job downloaded (swift mode). The
+# sandbox never sees it.
+STAGED_INPUTS = "staged-inputs.json"
 SERVER_VERSION = "6.0.6"  # the pfcon API level this service mirrors
 MONITOR_INTERVAL_SECONDS = 0.5
 # A copy or upload job that ends within this long answers its POST with its final status,
@@ -267,7 +270,8 @@ class JobManager:
             record = self._new_operation(Kind.COPY, jid, description)
 
             def work(log: Callable[[str], None]) -> None:
-                count = self.mode.stager(log).stage(input_dirs, incoming, output_dir)
+                stager = self.mode.stager(log, record=job_dir / STAGED_INPUTS)
+                count = stager.stage(input_dirs, incoming, output_dir)
                 log(f"staged {count} files into {incoming}")
 
             return self._answer(record, self._run_operation(record, work))
@@ -296,13 +300,13 @@ class JobManager:
                 prefix = staging.storage_path(job_output_path)
             except staging.StagingError as e:
                 raise InvalidRequest(f"job_output_path: {e}") from e
-            outgoing = self.settings.job_dir(jid) / "outgoing"
+            job_dir = self.settings.job_dir(jid)
+            outgoing = job_dir / "outgoing"
             record = self._new_operation(Kind.UPLOAD, jid, f"upload {outgoing} -> {prefix}")
 
             def work(log: Callable[[str], None]) -> None:
                 outgoing.mkdir(parents=True, exist_ok=True)
-                count = self.mode.upload(outgoing, prefix)
-                log(f"uploaded {count} files to {prefix}")
+                log(self.mode.upload(outgoing, prefix, record=job_dir / STAGED_INPUTS))
 
             return self._answer(record, self._run_operation(record, work))
 

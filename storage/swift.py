@@ -198,6 +198,31 @@ class SwiftStorage:
                 )
             self._delete_segments(old_segments)
 
+    def copy_if_match(self, source: str, destination: str, etag: str) -> bool:
+        """Copy server-side only if the source's ETag is ``etag`` (the MD5 of a plain
+        object's bytes); False, and nothing written, if it is not or the source is gone.
+
+        Swift evaluates ``If-Match`` on a copy against the source. A large object's ETag is
+        not the MD5 of its bytes, so it never matches.
+        """
+        check_key(source)
+        check_key(destination)
+        with _swift_errors(source, missing=False):
+            old_segments = self._segments_of(destination)
+            try:
+                self._client().copy_object(
+                    self.container,
+                    source,
+                    destination=f"/{self.container}/{destination}",
+                    headers={"If-Match": etag},
+                )
+            except ClientException as error:
+                if error.http_status in (404, 412):
+                    return False
+                raise
+            self._delete_segments(old_segments)
+        return True
+
     def move(self, source: str, destination: str) -> None:
         check_key(source)
         check_key(destination)
