@@ -322,9 +322,9 @@ def test_a_job_starts_at_a_core_then_keeps_its_cpu_limit(fslink):
     rest at the job's own 50m."""
     _job_cgroups()
     used = _spin(fslink, "chris-jid-start", 2, cpu_limit=50)
-    # About 0.5 s at the start and 1.5 s × 0.05 after it; 50m throughout would give 0.1 s,
-    # no limit about 2 s.
-    assert 0.2 < used < 1.0, used
+    # About 0.5 s at the start (less on a busy machine) and 1.5 s × 0.05 after it; 50m
+    # throughout would give 0.1 s, no limit about 2 s.
+    assert 0.15 < used < 1.0, used
 
 
 def test_tasks_are_capped_per_job(localcompute_factory):
