@@ -7,7 +7,8 @@ own, with
 * memory: ``memory_limit × number_of_workers`` plus the headroom (resident memory and page
   cache of every process of the job; no swap), the kernel OOM-kills the job past it;
 * CPU: a CFS quota of ``cpu_limit × number_of_workers`` millicores (Docker's ``nano_cpus``
-  and Kubernetes' CPU limit are the same hard quota);
+  and Kubernetes' CPU limit are the same hard quota), after a short start at one core per
+  worker when that is more (see ``for_job``);
 * tasks: at most ``LOCALCOMPUTE_MAX_TASKS`` processes and threads (a fork bomb stops there).
 
 Both cgroup v1 (a controller per hierarchy, as on this project's machines) and cgroup v2 are
@@ -55,6 +56,10 @@ class JobCgroups:
     oom_events: list[str]
     # Files holding the peak memory use in bytes, if the kernel keeps one.
     peak: list[str] = field(default_factory=list)
+    # Written ``settle_after`` seconds after the job starts, if it still runs: its own CPU
+    # quota, replacing the quota of its start.
+    settle: list[tuple[str, str]] = field(default_factory=list)
+    settle_after: float = 0.0
 
     def spec(self) -> dict:
         return {
@@ -63,6 +68,8 @@ class JobCgroups:
             "procs": self.procs,
             "oom_events": self.oom_events,
             "peak": self.peak,
+            "settle": [list(item) for item in self.settle],
+            "settle_after": self.settle_after,
         }
 
 
@@ -88,16 +95,33 @@ class Cgroups:
         return seen
 
     def for_job(
-        self, jid: str, *, memory_bytes: int | None, cpu_millicores: int | None, max_tasks: int
+        self,
+        jid: str,
+        *,
+        memory_bytes: int | None,
+        cpu_millicores: int | None,
+        max_tasks: int,
+        start_millicores: int | None = None,
+        start_seconds: float = 0.0,
     ) -> JobCgroups:
-        """The groups, limits and files of one job."""
+        """The groups, limits and files of one job.
+
+        With ``start_millicores`` above ``cpu_millicores``, the job runs its first
+        ``start_seconds`` under that quota, then under its own. A quota is a rate: at 50m an
+        interpreter that needs 70 ms of CPU to start takes 1.4 s whatever the period, and the
+        kernel's burst (``cpu.cfs_burst_us``) is at most one quota and empty at the start. The
+        start costs at most ``start_seconds`` of the larger rate, once per job.
+        """
         name = f"{JOB_PREFIX}{jid}"
         writes: list[tuple[str, str, bool]] = []
+        settle: list[tuple[str, str]] = []
         oom_events: list[str] = []
         peak: list[str] = []
-        quota = None
+        quota = start_quota = None
         if cpu_millicores:
-            quota = max(MIN_CPU_QUOTA_US, cpu_millicores * CPU_PERIOD_US // 1000)
+            quota = _quota(cpu_millicores)
+            if start_millicores and start_millicores > cpu_millicores and start_seconds > 0:
+                start_quota = _quota(start_millicores)
         if self.version == 2:
             folder = self.parents["memory"] / name
             if memory_bytes:
@@ -106,7 +130,10 @@ class Cgroups:
                 # The whole job goes when one of its processes is chosen.
                 writes.append((str(folder / "memory.oom.group"), "1", True))
             if quota is not None and "cpu" in self.parents:
-                writes.append((str(folder / "cpu.max"), f"{quota} {CPU_PERIOD_US}", False))
+                cpu_max = str(folder / "cpu.max")
+                writes.append((cpu_max, f"{start_quota or quota} {CPU_PERIOD_US}", False))
+                if start_quota is not None:
+                    settle.append((cpu_max, f"{quota} {CPU_PERIOD_US}"))
             if "pids" in self.parents:
                 writes.append((str(folder / "pids.max"), str(max_tasks), False))
             oom_events.append(str(folder / "memory.events"))
@@ -117,6 +144,8 @@ class Cgroups:
                 procs=[str(folder / "cgroup.procs")],
                 oom_events=oom_events,
                 peak=peak,
+                settle=settle,
+                settle_after=start_seconds if settle else 0.0,
             )
         dirs: list[str] = []
         for controller, parent in self.parents.items():
@@ -132,8 +161,11 @@ class Cgroups:
                 oom_events.append(str(folder / "memory.oom_control"))
                 peak.append(str(folder / "memory.max_usage_in_bytes"))
             elif controller == "cpu" and quota is not None:
+                cfs_quota = str(folder / "cpu.cfs_quota_us")
                 writes.append((str(folder / "cpu.cfs_period_us"), str(CPU_PERIOD_US), False))
-                writes.append((str(folder / "cpu.cfs_quota_us"), str(quota), False))
+                writes.append((cfs_quota, str(start_quota or quota), False))
+                if start_quota is not None:
+                    settle.append((cfs_quota, str(quota)))
             elif controller == "pids":
                 writes.append((str(folder / "pids.max"), str(max_tasks), False))
         return JobCgroups(
@@ -142,6 +174,8 @@ class Cgroups:
             procs=[str(Path(folder) / "cgroup.procs") for folder in dirs],
             oom_events=oom_events,
             peak=peak,
+            settle=settle,
+            settle_after=start_seconds if settle else 0.0,
         )
 
     def probe(self) -> None:
@@ -184,6 +218,10 @@ class Cgroups:
     def remove_job(self, jid: str) -> None:
         """Remove what a job's launcher left behind (it died before it could)."""
         remove_dirs([str(folder) for folder in self.job_dirs(jid) if folder.exists()])
+
+
+def _quota(millicores: int) -> int:
+    return max(MIN_CPU_QUOTA_US, millicores * CPU_PERIOD_US // 1000)
 
 
 def write_value(path: str, value: str) -> None:

@@ -10,6 +10,8 @@ SANDBOX_MODES = ("bwrap", "off")
 CGROUP_MODES = ("auto", "off", "required")
 # number_of_workers: a job runs once, with the resources of this many workers at most.
 MAX_WORKERS = 64
+# A longer start would make cpu_limit meaningless for short jobs.
+MAX_CPU_START_SECONDS = 5.0
 CREDENTIAL_VARIABLES = ("LOCALCOMPUTE_USER", "LOCALCOMPUTE_PASSWORD", "LOCALCOMPUTE_SECRET_KEY")
 # A shorter secret would let a forged token or a guessed password through.
 MIN_SECRET_LENGTH = 16
@@ -85,6 +87,9 @@ class Settings:
     cgroup_parent: str = ""
     # Processes and threads of one job (cgroup pids controller).
     max_tasks: int = 1024
+    # A job's first seconds run at one core per worker when its cpu_limit is less, so that
+    # starting an interpreter is not stretched by the quota (cgroups.Cgroups.for_job).
+    cpu_start_seconds: float = 0.5
     logs_tail: int = 1000
     # The log tail returned on GET is also cut to this many bytes (its end is kept).
     logs_max_bytes: int = 65536
@@ -153,6 +158,9 @@ class Settings:
             cgroups=cgroups,
             cgroup_parent=env.get("LOCALCOMPUTE_CGROUP_PARENT", "").strip(),
             max_tasks=_env_int(env, "LOCALCOMPUTE_MAX_TASKS", cls.max_tasks),
+            cpu_start_seconds=_env_float(
+                env, "LOCALCOMPUTE_CPU_START_SECONDS", cls.cpu_start_seconds
+            ),
             logs_tail=_env_int(env, "JOB_LOGS_TAIL", cls.logs_tail),
             logs_max_bytes=_env_int(env, "LOCALCOMPUTE_LOGS_MAX_BYTES", cls.logs_max_bytes),
             hardlink_inputs=_env_bool(env, "LOCALCOMPUTE_HARDLINK_INPUTS", cls.hardlink_inputs),
@@ -170,6 +178,10 @@ class Settings:
             raise ConfigError("LOCALCOMPUTE_MAX_JOBS must be positive")
         if settings.max_tasks <= 0:
             raise ConfigError("LOCALCOMPUTE_MAX_TASKS must be positive")
+        if not 0 <= settings.cpu_start_seconds <= MAX_CPU_START_SECONDS:
+            raise ConfigError(
+                f"LOCALCOMPUTE_CPU_START_SECONDS must be between 0 and {MAX_CPU_START_SECONDS}"
+            )
         if settings.logs_max_bytes <= 0:
             raise ConfigError("LOCALCOMPUTE_LOGS_MAX_BYTES must be positive")
         if storage_env == "swift" and not (

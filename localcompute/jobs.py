@@ -17,7 +17,8 @@ import time
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,8 +45,14 @@ FORBIDDEN_ENV_KEYS = {
     "PYTHONUSERBASE",
     "PYTHONSAFEPATH",
 }
+# In a job's folder, beside incoming/: what its copy job downloaded (swift mode). The
+# sandbox never sees it.
+STAGED_INPUTS = "staged-inputs.json"
 SERVER_VERSION = "6.0.6"  # the pfcon API level this service mirrors
 MONITOR_INTERVAL_SECONDS = 0.5
+# A copy or upload job that ends within this long answers its POST with its final status,
+# which saves the client a round of polling; a longer one answers "started".
+OPERATION_ANSWER_WAIT_SECONDS = 1.0
 # LOCALCOMPUTE_STOP_JOBS_ON_EXIT: the SIGTERM -> SIGKILL grace at shutdown is kept short,
 # since process managers (utils/scripts/supervise.py: 8 s) SIGKILL a server that takes
 # longer to stop.
@@ -263,11 +270,11 @@ class JobManager:
             record = self._new_operation(Kind.COPY, jid, description)
 
             def work(log: Callable[[str], None]) -> None:
-                count = self.mode.stager(log).stage(input_dirs, incoming, output_dir)
+                stager = self.mode.stager(log, record=job_dir / STAGED_INPUTS)
+                count = stager.stage(input_dirs, incoming, output_dir)
                 log(f"staged {count} files into {incoming}")
 
-            self._run_operation(record, work)
-            return self._compute(record, with_logs=False)
+            return self._answer(record, self._run_operation(record, work))
 
     # -- upload jobs ----------------------------------------------------------------------
 
@@ -293,16 +300,15 @@ class JobManager:
                 prefix = staging.storage_path(job_output_path)
             except staging.StagingError as e:
                 raise InvalidRequest(f"job_output_path: {e}") from e
-            outgoing = self.settings.job_dir(jid) / "outgoing"
+            job_dir = self.settings.job_dir(jid)
+            outgoing = job_dir / "outgoing"
             record = self._new_operation(Kind.UPLOAD, jid, f"upload {outgoing} -> {prefix}")
 
             def work(log: Callable[[str], None]) -> None:
                 outgoing.mkdir(parents=True, exist_ok=True)
-                count = self.mode.upload(outgoing, prefix)
-                log(f"uploaded {count} files to {prefix}")
+                log(self.mode.upload(outgoing, prefix, record=job_dir / STAGED_INPUTS))
 
-            self._run_operation(record, work)
-            return self._compute(record, with_logs=False)
+            return self._answer(record, self._run_operation(record, work))
 
     # -- delete jobs ----------------------------------------------------------------------
 
@@ -345,7 +351,17 @@ class JobManager:
         self.store.put(record)
         return record
 
-    def _run_operation(self, record: JobRecord, work: Callable[[Callable[[str], None]], None]):
+    def _answer(self, record: JobRecord, running: Future) -> dict:
+        """The new operation's status once it ended, or after a short wait."""
+        try:
+            running.result(timeout=OPERATION_ANSWER_WAIT_SECONDS)
+        except FutureTimeout:
+            pass
+        return self._compute(self.store.get(record.name) or record, with_logs=False)
+
+    def _run_operation(
+        self, record: JobRecord, work: Callable[[Callable[[str], None]], None]
+    ) -> Future:
         def run() -> None:
             lines: list[str] = []
 
@@ -371,7 +387,7 @@ class JobManager:
                 logs="\n".join(lines[-self.settings.logs_tail :]),
             )
 
-        self._pool.submit(self._guarded, record.name, run)
+        return self._pool.submit(self._guarded, record.name, run)
 
     def _guarded(self, name: str, run: Callable[[], None]) -> None:
         try:

@@ -7,25 +7,29 @@ pointing at the job log, and writes a JSON spec on its stdin::
      "rlimits": {"RLIMIT_AS": bytes-or-null, "RLIMIT_CPU": seconds-or-null,
                  "RLIMIT_FSIZE": bytes-or-null},
      "cgroups": null-or-{"dirs": [...], "writes": [[path, value, optional], ...], "procs": [...],
-                         "oom_events": [...], "peak": [...]},
+                         "oom_events": [...], "peak": [...],
+                         "settle": [[path, value], ...], "settle_after": seconds},
      "notes": {"oom": "...", "failed": "..."},
      "exit_codes_carry_signals": bool}
 
 ``argv`` is the plugin's command, usually wrapped in its sandbox (``sandbox.py``). The
 launcher creates the job's control groups (``cgroups.py``) and writes their limits, forks;
-the single-threaded child joins the groups, applies the rlimits and execs the command. The
-launcher waits, kills whatever the job left in its process group and its groups, removes
-the groups and records the outcome in ``exit_path`` atomically, with the number of OOM kills.
-When the plugin failed, the ``notes`` (its limits, in words) end the job log, so the user
-reading the log tail learns why. A sandbox reports a plugin killed by signal N as exit code
-128 + N (``exit_codes_carry_signals``). Because the outcome is a file, a job keeps running
-and its result is still collected when localcompute restarts. The spec travels over a pipe
+the single-threaded child joins the groups, applies the rlimits and execs the command. A job
+still running ``settle_after`` seconds later gets its own CPU quota (``settle``) in place of
+the quota of its start; if that cannot be written the job is stopped. The launcher waits,
+kills whatever the job left in its process group and its groups, removes the groups and
+records the outcome in ``exit_path`` atomically, with the number of OOM kills. When the
+plugin failed, the ``notes`` (its limits, in words) end the job log, so the user reading the
+log tail learns why. A sandbox reports a plugin killed by signal N as exit code 128 + N
+(``exit_codes_carry_signals``). Because the outcome is a file, a job keeps running and its
+result is still collected when localcompute restarts. The spec travels over a pipe
 so the job's environment (which holds user tokens) never touches the disk.
 """
 
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import time
@@ -162,6 +166,36 @@ def _run_child(spec: dict, cgroups: dict | None) -> None:
     os._exit(127)
 
 
+def _ends_within(pid: int, seconds: float) -> bool:
+    """Whether the child ends within ``seconds``; it is left to reap."""
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # before Linux 5.3
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+            time.sleep(0.01)
+        return False
+    try:
+        return bool(select.select([handle], [], [], seconds)[0])
+    finally:
+        os.close(handle)
+
+
+def _settle(pid: int, cgroups: dict | None) -> None:
+    """Give a job that outlives its start its own CPU quota; stop it if that fails."""
+    settle = (cgroups or {}).get("settle") or []
+    if not settle or _ends_within(pid, cgroups["settle_after"]):
+        return
+    try:
+        for path, value in settle:
+            _write(path, value)
+    except OSError as e:
+        _say(f"cannot set the job's CPU limit ({e}): stopping it")
+        os.kill(pid, signal.SIGKILL)
+
+
 def _kill_leftovers() -> None:
     """SIGKILL whatever the plugin left behind in this process group (not this process)."""
     own_pid, own_group = os.getpid(), os.getpgid(0)
@@ -233,6 +267,7 @@ def main() -> None:
     pid = os.fork()
     if pid == 0:
         _run_child(spec, cgroups)
+    _settle(pid, cgroups)
     _, status = os.waitpid(pid, 0)
     _kill_leftovers()
     _empty_cgroups(cgroups)

@@ -4,7 +4,7 @@
   a plugin's collected outputs move into it.
 * ``zipfile``: out of network. CUBE posts the inputs as a zip and fetches the outputs as one.
 * ``swift``: in-network, on CUBE's Swift container. Copy jobs download inputs; upload jobs
-  push the outputs.
+  push the outputs, and copy inside Swift those that are byte for byte an input.
 """
 
 from collections.abc import Callable
@@ -28,7 +28,9 @@ class FilesystemMode:
         self.hardlink = hardlink
         storebase.mkdir(parents=True, exist_ok=True)
 
-    def stager(self, log: Callable[[str], None]) -> staging.FilesystemStager:
+    def stager(
+        self, log: Callable[[str], None], *, record: Path | None = None
+    ) -> staging.FilesystemStager:
         return staging.FilesystemStager(self.storebase, hardlink=self.hardlink, log=log)
 
     def output_destination(self, output_dir: str, outgoing: Path) -> Path:
@@ -41,7 +43,7 @@ class FilesystemMode:
     def outputs_folder(self, prefix: str, outgoing: Path) -> Path:
         return staging.resolve_inside(self.storebase, prefix)
 
-    def upload(self, outgoing: Path, prefix: str) -> int:
+    def upload(self, outgoing: Path, prefix: str, *, record: Path | None = None) -> str:
         raise NotImplementedError("fslink outputs are in storage already")
 
 
@@ -51,7 +53,7 @@ class ZipMode:
     requires_copy_job = False
     requires_upload_job = False
 
-    def stager(self, log: Callable[[str], None]):
+    def stager(self, log: Callable[[str], None], *, record: Path | None = None):
         raise NotImplementedError("zipfile inputs arrive with the plugin job")
 
     def output_destination(self, output_dir: str | None, outgoing: Path) -> Path:
@@ -60,7 +62,7 @@ class ZipMode:
     def outputs_folder(self, prefix: str, outgoing: Path) -> Path:
         return outgoing
 
-    def upload(self, outgoing: Path, prefix: str) -> int:
+    def upload(self, outgoing: Path, prefix: str, *, record: Path | None = None) -> str:
         raise NotImplementedError("zipfile outputs are fetched by CUBE")
 
 
@@ -73,8 +75,10 @@ class ObjectStorageMode:
     def __init__(self, storage: staging.ObjectStorage):
         self.storage = storage
 
-    def stager(self, log: Callable[[str], None]) -> staging.ObjectStorageStager:
-        return staging.ObjectStorageStager(self.storage, log=log)
+    def stager(
+        self, log: Callable[[str], None], *, record: Path | None = None
+    ) -> staging.ObjectStorageStager:
+        return staging.ObjectStorageStager(self.storage, log=log, record=record)
 
     def output_destination(self, output_dir: str, outgoing: Path) -> Path:
         """Outputs stay in the job's folder until the upload job sends them."""
@@ -86,8 +90,12 @@ class ObjectStorageMode:
     def outputs_folder(self, prefix: str, outgoing: Path) -> Path:
         return outgoing
 
-    def upload(self, outgoing: Path, prefix: str) -> int:
-        return staging.upload_outputs(self.storage, outgoing, prefix)
+    def upload(self, outgoing: Path, prefix: str, *, record: Path | None = None) -> str:
+        """Store the outputs; inputs the plugin passed on unchanged are copied in storage."""
+        count, copied = staging.upload_outputs(
+            self.storage, outgoing, prefix, staged=staging.read_staged(record)
+        )
+        return f"stored {count} files under {prefix} ({copied} copied inside storage)"
 
 
 StorageMode = FilesystemMode | ZipMode | ObjectStorageMode

@@ -170,6 +170,9 @@ class PluginRunner:
             memory_bytes=cap * 1024 * 1024 if cap else None,
             cpu_millicores=cpu,
             max_tasks=self.settings.max_tasks,
+            # One core per worker while the plugin starts (an interpreter, its imports).
+            start_millicores=1000 * request.number_of_workers,
+            start_seconds=self.settings.cpu_start_seconds,
         )
         return plan.spec()
 
@@ -191,7 +194,11 @@ class PluginRunner:
         cpu = request.cpu_limit * workers
         if self.cgroups is not None and "cpu" in self.cgroups.parents:
             cores = cpu / 1000
-            limits.append(f"CPU {cpu}m ({cores:g} core{'' if cores == 1 else 's'})")
+            limit = f"CPU {cpu}m ({cores:g} core{'' if cores == 1 else 's'})"
+            start = self.settings.cpu_start_seconds
+            if start > 0 and cpu < 1000 * workers:
+                limit += f" after its first {start:g} s"
+            limits.append(limit)
         if self.cgroups is not None and "pids" in self.cgroups.parents:
             limits.append(f"{self.settings.max_tasks} processes and threads")
         notes = {"failed": f"the plugin failed; its limits: {', '.join(limits) or 'none'}"}

@@ -6,16 +6,27 @@ turned into ``_`` holding the linked tree (the parent folder's tree when it name
 Links may not point at the job's output folder or one of its ancestors.
 """
 
+import hashlib
+import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 LINK_SUFFIX = ".chrislink"
 # A link file holds one storage path; anything longer is not a link CUBE wrote.
 MAX_LINK_BYTES = 4096
+# Object storage transfers of one job run this many at a time.
+TRANSFER_THREADS = 8
+# An output this size or larger that is byte for byte one of the job's inputs is copied
+# inside object storage instead of uploaded; below it an upload costs no more.
+COPY_MIN_BYTES = 64 << 10
+HASH_CHUNK = 1 << 20
+
+T = TypeVar("T")
 
 
 class StagingError(Exception):
@@ -30,6 +41,8 @@ class ObjectStorage(Protocol):
     def open(self, key: str) -> Iterator[bytes]: ...
 
     def put(self, key: str, stream: BinaryIO, *, length: int | None = None) -> int: ...
+
+    def copy_if_match(self, source: str, destination: str, etag: str) -> bool: ...
 
 
 def storage_path(raw: str) -> str:
@@ -148,29 +161,48 @@ class FilesystemStager:
         return self._copy_tree(linked, destination, output, chain | {target})
 
 
-class ObjectStorageStager:
-    """Stages inputs by downloading them from object storage (swift mode)."""
+def _in_parallel(function: Callable[[T], Any], items: Iterable[T]) -> list:
+    items = list(items)
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(min(TRANSFER_THREADS, len(items)), "localcompute-transfer") as pool:
+        return list(pool.map(function, items))
 
-    def __init__(self, storage: ObjectStorage, *, log: Callable[[str], None]):
+
+class ObjectStorageStager:
+    """Stages inputs by downloading them from object storage (swift mode).
+
+    The walk (listings, link files) comes first; the downloads then run in parallel. With
+    ``record``, what was downloaded is written there (key, size, SHA-256 and MD5 of the
+    bytes) for ``upload_outputs``; it lives in the job's folder, outside the sandbox.
+    """
+
+    def __init__(
+        self, storage: ObjectStorage, *, log: Callable[[str], None], record: Path | None = None
+    ):
         self.storage = storage
         self.log = log
+        self.record = record
+        self._wanted: dict[Path, str] = {}
 
     def stage(self, input_dirs: list[str], incoming: Path, output_dir: str) -> int:
         output = storage_path(output_dir)
-        count = 0
+        self._wanted = {}
         for raw in input_dirs:
             prefix = storage_path(raw)
             keys = self.storage.ls(prefix)
             if keys == [prefix]:
-                count += self._download(prefix, incoming / PurePosixPath(prefix).name)
+                self._want(prefix, incoming / PurePosixPath(prefix).name)
             elif keys:
-                count += self._fetch(prefix, incoming, output, frozenset({prefix}))
+                self._fetch(prefix, incoming, output, frozenset({prefix}))
             else:
                 self.log(f"input path {prefix} not found; nothing staged from it")
-        return count
+        staged = [item for item in _in_parallel(self._download, self._wanted.items()) if item]
+        if self.record is not None:
+            _write_json(self.record, staged)
+        return len(staged)
 
-    def _fetch(self, prefix: str, destination: Path, output: str, chain) -> int:
-        count = 0
+    def _fetch(self, prefix: str, destination: Path, output: str, chain) -> None:
         for key in self.storage.ls(prefix):
             if not key.startswith(f"{prefix}/"):
                 continue
@@ -178,35 +210,62 @@ class ObjectStorageStager:
             local = resolve_inside(destination, storage_path(relative))
             if key.endswith(LINK_SUFFIX):
                 content = b"".join(self.storage.open(key)).decode()
-                count += self._expand_link(content, local.parent, output, chain)
+                self._expand_link(content, local.parent, output, chain)
             else:
-                count += self._download(key, local)
-        return count
+                self._want(key, local)
 
-    def _expand_link(self, content: str, target_root: Path, output: str, chain) -> int:
+    def _expand_link(self, content: str, target_root: Path, output: str, chain) -> None:
         target = _link_target(content, output)
         if _outside_owner_tree(target, output):
             self.log(f"not following a link to {target}: it is not yours")
-            return 0
+            return
         if self.storage.ls(target) == [target]:
             target = str(PurePosixPath(target).parent)
         if _in_chain(target, chain):
-            return 0
+            return
         destination = target_root / target.replace("/", "_")
-        if destination.exists():
-            return 0
-        return self._fetch(target, destination, output, chain | {target})
+        if destination.exists() or any(_under(path, destination) for path in self._wanted):
+            return
+        self._fetch(target, destination, output, chain | {target})
 
-    def _download(self, key: str, local: Path) -> int:
-        if local.exists():
-            return 0
+    def _want(self, key: str, local: Path) -> None:
+        # The first key to claim a local path wins, as when the downloads were sequential.
+        if not local.exists():
+            self._wanted.setdefault(local, key)
+
+    def _download(self, item: tuple[Path, str]) -> dict | None:
+        local, key = item
         local.parent.mkdir(parents=True, exist_ok=True)
         partial = local.with_name(f"{local.name}.partial")
+        sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
         with open(partial, "wb") as f:
             for chunk in self.storage.open(key):
                 f.write(chunk)
+                sha256.update(chunk)
+                md5.update(chunk)
+                size += len(chunk)
         partial.replace(local)
-        return 1
+        return {"key": key, "size": size, "sha256": sha256.hexdigest(), "md5": md5.hexdigest()}
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _write_json(path: Path, value) -> None:
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_text(json.dumps(value))
+    partial.replace(path)
+
+
+def read_staged(record: Path | None) -> list[dict]:
+    """What a copy job downloaded (``ObjectStorageStager``); empty when it kept no record."""
+    if record is None:
+        return []
+    try:
+        return json.loads(record.read_text())
+    except FileNotFoundError:
+        return []
 
 
 def _safe_member_name(name: str) -> str:
@@ -410,12 +469,48 @@ def write_zip(output_dir: Path, sink: BinaryIO) -> int:
     return len(names)
 
 
-def upload_outputs(storage: ObjectStorage, output_dir: Path, job_output_path: str) -> int:
-    """Upload the plugin's outputs under ``job_output_path``; returns the file count."""
+def upload_outputs(
+    storage: ObjectStorage,
+    output_dir: Path,
+    job_output_path: str,
+    *,
+    staged: list[dict] | None = None,
+) -> tuple[int, int]:
+    """Store the plugin's outputs under ``job_output_path``, several at a time; returns the
+    file count and how many of them were copied inside storage.
+
+    An output with the size and SHA-256 of an input the job downloaded (``staged``) is
+    copied from that input's object instead of uploaded, if the object still has the MD5
+    of those bytes (``If-Match``: Swift checks the source's ETag); otherwise it is
+    uploaded. Only the job's own record names the source, never the plugin.
+    """
     prefix = storage_path(job_output_path)
     names = list_outputs(output_dir)
-    for name in names:
+    inputs: dict[tuple[int, str], dict] = {}
+    for item in staged or []:
+        if item["size"] >= COPY_MIN_BYTES:
+            inputs.setdefault((item["size"], item["sha256"]), item)
+    sizes = {size for size, _sha256 in inputs}
+
+    def store(name: str) -> bool:
         path = output_dir / name
+        key = f"{prefix}/{name}"
         with open(path, "rb") as f:
-            storage.put(f"{prefix}/{name}", f, length=path.stat().st_size)
-    return len(names)
+            size = os.fstat(f.fileno()).st_size
+            if size in sizes:
+                source = inputs.get((size, _sha256(f)))
+                if source is not None and storage.copy_if_match(source["key"], key, source["md5"]):
+                    return True
+                f.seek(0)
+            storage.put(key, f, length=size)
+        return False
+
+    copied = sum(_in_parallel(store, names))
+    return len(names), copied
+
+
+def _sha256(f: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := f.read(HASH_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()

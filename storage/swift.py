@@ -198,6 +198,31 @@ class SwiftStorage:
                 )
             self._delete_segments(old_segments)
 
+    def copy_if_match(self, source: str, destination: str, etag: str) -> bool:
+        """Copy server-side only if the source's ETag is ``etag`` (the MD5 of a plain
+        object's bytes); False, and nothing written, if it is not or the source is gone.
+
+        Swift evaluates ``If-Match`` on a copy against the source. A large object's ETag is
+        not the MD5 of its bytes, so it never matches.
+        """
+        check_key(source)
+        check_key(destination)
+        with _swift_errors(source, missing=False):
+            old_segments = self._segments_of(destination)
+            try:
+                self._client().copy_object(
+                    self.container,
+                    source,
+                    destination=f"/{self.container}/{destination}",
+                    headers={"If-Match": etag},
+                )
+            except ClientException as error:
+                if error.http_status in (404, 412):
+                    return False
+                raise
+            self._delete_segments(old_segments)
+        return True
+
     def move(self, source: str, destination: str) -> None:
         check_key(source)
         check_key(destination)
@@ -219,7 +244,38 @@ class SwiftStorage:
             self._delete_segments(old_segments)
 
     def copy_many(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self._parallel(lambda pair: self.copy(*pair), pairs)
+        """Copy server-side, with one listing per folder in place of two HEADs per object.
+
+        Listings flag manifests (``slo_etag``), so a plain object onto a key that holds no
+        manifest is one COPY request. A manifest, a destination holding one, and a source the
+        listing does not show (listings may lag behind writes) take the path of ``copy``.
+        """
+        pairs = list(pairs)
+        for source, destination in pairs:
+            check_key(source)
+            check_key(destination)
+        if not pairs:
+            return
+        with _swift_errors(pairs[0][0], missing=False):
+            entries = self._entries_near({key for pair in pairs for key in pair})
+
+        def copy_one(pair: tuple[str, str]) -> None:
+            source, destination = pair
+            found, replaced = entries.get(source), entries.get(destination)
+            if (
+                found is None
+                or "slo_etag" in found
+                or (replaced is not None and "slo_etag" in replaced)
+                or source == destination
+            ):
+                self.copy(source, destination)
+                return
+            with _swift_errors(source):
+                self._client().copy_object(
+                    self.container, source, destination=f"/{self.container}/{destination}"
+                )
+
+        self._parallel(copy_one, pairs)
 
     # Connections
 
@@ -270,11 +326,23 @@ class SwiftStorage:
                 return None
             raise
 
-    def _listing(self, prefix: str) -> list[dict[str, Any]]:
+    def _listing(self, prefix: str, *, delimiter: str | None = None) -> list[dict[str, Any]]:
         _headers, listing = self._client().get_container(
-            self.container, prefix=prefix or None, full_listing=True
+            self.container, prefix=prefix or None, delimiter=delimiter, full_listing=True
         )
         return listing
+
+    def _entries_near(self, keys: set[str]) -> dict[str, dict[str, Any]]:
+        """Listing entries of the objects in the folders holding ``keys``, by name."""
+        folders = {key.rpartition("/")[0] for key in keys}
+        entries: dict[str, dict[str, Any]] = {}
+
+        def list_folder(folder: str) -> None:
+            listing = self._listing(f"{folder}/" if folder else "", delimiter="/")
+            entries.update((entry["name"], entry) for entry in listing if "name" in entry)
+
+        self._parallel(list_folder, folders)
+        return entries
 
     def _delete_object(self, key: str, *, is_slo: bool) -> None:
         query = "multipart-manifest=delete" if is_slo else None

@@ -136,6 +136,19 @@ def test_copy_expands_chrislinks(fslink):
     assert not list(incoming.rglob("*.chrislink"))
 
 
+def test_a_quick_copy_job_answers_its_post_with_its_end(fslink):
+    """A copy that ends at once needs no second request to learn it."""
+    _write(fslink.storebase, "home/alice/uploads/quick/a.txt", "a")
+    response = fslink.post(
+        "copyjobs/",
+        {"jid": "chris-jid-quick", "input_dirs": ["home/alice/uploads/quick"],
+         "output_dir": "home/alice/feeds/feed_9/pl-a_9/data"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["compute"]["status"] == "finishedSuccessfully"
+    assert (fslink.job_dir("chris-jid-quick") / "incoming" / "a.txt").read_text() == "a"
+
+
 def test_copy_refuses_a_link_to_an_ancestor_of_the_output(fslink):
     _write(fslink.storebase, "home/alice/feeds/feed_6/pl-a_6/data/up.chrislink", "home/alice/feeds")
     jid = "chris-jid-badlink"

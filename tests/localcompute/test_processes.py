@@ -298,18 +298,33 @@ def test_failed_job_log_ends_with_its_limits(fslink):
     assert "address space 712 MiB per process" in last
 
 
-def test_cpu_limit_is_a_hard_quota(fslink):
-    _job_cgroups()
-    jid = "chris-jid-spin"
+def _spin(server, jid: str, seconds: float, cpu_limit: int) -> float:
+    """CPU seconds a job busy for ``seconds`` of wall-clock time got under ``cpu_limit``."""
     output_dir = f"home/alice/out-{jid}"
-    fslink.copy(jid, [], output_dir)
-    form = helper_form(jid, "spin", "--seconds", "2", output_dir=output_dir)
-    form["cpu_limit"] = 250
-    assert fslink.post("pluginjobs/", form).status_code == 201
-    assert fslink.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
-    used = json.loads((_output(fslink, jid) / "cpu.json").read_text())["cpu"]
+    server.copy(jid, [], output_dir)
+    form = helper_form(jid, "spin", "--seconds", str(seconds), output_dir=output_dir)
+    form["cpu_limit"] = cpu_limit
+    assert server.post("pluginjobs/", form).status_code == 201
+    assert server.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    return json.loads((_output(server, jid) / "cpu.json").read_text())["cpu"]
+
+
+def test_cpu_limit_is_a_hard_quota(localcompute_factory):
+    _job_cgroups()
+    server = localcompute_factory(LOCALCOMPUTE_CPU_START_SECONDS="0")
+    used = _spin(server, "chris-jid-spin", 2, cpu_limit=250)
     # A quarter of a core for 2 s; unthrottled it would be close to 2 s.
     assert used < 1.0, used
+
+
+def test_a_job_starts_at_a_core_then_keeps_its_cpu_limit(fslink):
+    """The first half second runs at one core, so an interpreter starts at full speed; the
+    rest at the job's own 50m."""
+    _job_cgroups()
+    used = _spin(fslink, "chris-jid-start", 2, cpu_limit=50)
+    # About 0.5 s at the start (less on a busy machine) and 1.5 s × 0.05 after it; 50m
+    # throughout would give 0.1 s, no limit about 2 s.
+    assert 0.15 < used < 1.0, used
 
 
 def test_tasks_are_capped_per_job(localcompute_factory):

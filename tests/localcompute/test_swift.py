@@ -138,3 +138,40 @@ def test_swift_copy_of_a_missing_prefix_stages_nothing(localcompute_factory, swi
     compute = server.copy("chris-jid-swift-empty", ["home/nobody/nothing"], "home/nobody/out")
     assert compute["status"] == "finishedSuccessfully"
     assert "not found" in compute["logs"]
+
+
+def test_swift_outputs_that_are_inputs_unchanged_are_copied_inside_swift(
+    localcompute_factory, swift_container
+):
+    container, storage = swift_container
+    scan = os.urandom(200_000)
+    parent = "home/alice/feeds/feed_3/pl-dircopy_3/data"
+    storage.put(f"{parent}/scan.dcm", io.BytesIO(scan), length=len(scan))
+    _put(storage, f"{parent}/notes.txt", "small")
+    server = localcompute_factory(
+        "swift",
+        SWIFT_AUTH_URL=SWIFT_AUTH_URL,
+        SWIFT_USERNAME=SWIFT_USERNAME,
+        SWIFT_KEY=SWIFT_KEY,
+        SWIFT_CONTAINER_NAME=container,
+    )
+    jid = "chris-jid-swift-copies"
+    output_dir = "home/alice/feeds/feed_3/pl-dircopy_3/pl-simpledsapp_4/data"
+    server.copy(jid, [parent], output_dir)
+    form = plugin_form(
+        jid,
+        image="fnndsc/pl-simpledsapp:2.1.3",
+        selfexec="simpledsapp",
+        plugin_type="ds",
+        args=["--prefix", "s_"],
+        output_dir=output_dir,
+    )
+    assert server.post("pluginjobs/", form).status_code == 201
+    assert server.wait("pluginjobs", jid)["status"] == "finishedSuccessfully"
+    response = server.post("uploadjobs/", {"jid": jid, "job_output_path": output_dir})
+    assert response.status_code == 201, response.text
+    upload = server.wait("uploadjobs", jid)
+    assert upload["status"] == "finishedSuccessfully"
+    assert "stored 2 files" in upload["logs"] and "(1 copied inside storage)" in upload["logs"]
+    assert b"".join(storage.open(f"{output_dir}/s_scan.dcm")) == scan
+    assert b"".join(storage.open(f"{output_dir}/s_notes.txt")) == b"small"

@@ -1,5 +1,6 @@
 """Pure functions of localcompute, tested in-process."""
 
+import hashlib
 import json
 import os
 
@@ -125,6 +126,37 @@ def test_cgroup_v2_needs_the_root_or_a_delegated_parent(tmp_path):
     (delegated / "cgroup.controllers").write_text("memory pids\n")
     found = cgroups.plan_v2(mounts, cgroups.read_own_groups("0::/user.slice/x\n"), str(delegated))
     assert found.parents == {"memory": delegated, "pids": delegated}
+
+
+def test_a_job_starts_at_a_larger_cpu_quota_then_settles_to_its_own(tmp_path):
+    v1 = cgroups.Cgroups(version=1, parents={"cpu": tmp_path / "cpu"})
+    plan = v1.for_job(
+        "j3", memory_bytes=None, cpu_millicores=50, max_tasks=64,
+        start_millicores=1000, start_seconds=0.5,
+    )  # fmt: skip
+    quota = str(tmp_path / "cpu/localcompute-j3/cpu.cfs_quota_us")
+    assert (quota, "100000", False) in plan.writes
+    assert plan.settle == [(quota, "5000")]
+    assert plan.settle_after == 0.5
+    assert plan.spec()["settle"] == [[quota, "5000"]]
+    v2 = cgroups.Cgroups(version=2, parents={"memory": tmp_path, "cpu": tmp_path})
+    plan = v2.for_job(
+        "j4", memory_bytes=None, cpu_millicores=250, max_tasks=64,
+        start_millicores=1000, start_seconds=0.5,
+    )  # fmt: skip
+    cpu_max = str(tmp_path / "localcompute-j4/cpu.max")
+    assert (cpu_max, "100000 100000", False) in plan.writes
+    assert plan.settle == [(cpu_max, "25000 100000")]
+    # A job asking for a core or more, or no start, has one quota throughout.
+    for start_millicores, start_seconds in ((1000, 0.0), (2000, 0.5)):
+        plan = v1.for_job(
+            "j5", memory_bytes=None, cpu_millicores=2000, max_tasks=64,
+            start_millicores=start_millicores, start_seconds=start_seconds,
+        )  # fmt: skip
+        assert plan.settle == [] and plan.settle_after == 0.0
+        assert (str(tmp_path / "cpu/localcompute-j5/cpu.cfs_quota_us"), "200000", False) in (
+            plan.writes
+        )
 
 
 def test_cgroups_off_means_none():
@@ -287,6 +319,12 @@ def test_settings_for_job_limits():
         Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CGROUPS": "v3"})
     with pytest.raises(ConfigError, match="LOCALCOMPUTE_MAX_TASKS"):
         Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_MAX_TASKS": "0"})
+    assert Settings.from_env(CREDENTIALS).cpu_start_seconds == 0.5
+    settings = Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CPU_START_SECONDS": "0"})
+    assert settings.cpu_start_seconds == 0
+    for value in ("-1", "60"):
+        with pytest.raises(ConfigError, match="LOCALCOMPUTE_CPU_START_SECONDS"):
+            Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_CPU_START_SECONDS": value})
 
 
 @pytest.mark.parametrize("missing", CREDENTIAL_VARIABLES)
@@ -327,3 +365,99 @@ def test_settings_stop_jobs_on_exit_is_an_opt_in_boolean():
     ).stop_jobs_on_exit
     with pytest.raises(ConfigError):
         Settings.from_env({**CREDENTIALS, "LOCALCOMPUTE_STOP_JOBS_ON_EXIT": "maybe"})
+
+
+class MemoryObjects:
+    """Object storage in a dict, with Swift's conditional copy (the ETag is the MD5)."""
+
+    def __init__(self):
+        self.objects: dict[str, bytes] = {}
+        self.puts: list[str] = []
+        self.copies: list[tuple[str, str]] = []
+
+    def ls(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k == prefix or k.startswith(f"{prefix}/"))
+
+    def open(self, key: str):
+        data = self.objects[key]
+        return iter([data[:1000], data[1000:]])
+
+    def put(self, key: str, stream, *, length=None) -> int:
+        self.objects[key] = stream.read()
+        self.puts.append(key)
+        return len(self.objects[key])
+
+    def copy_if_match(self, source: str, destination: str, etag: str) -> bool:
+        data = self.objects.get(source)
+        if data is None or hashlib.md5(data).hexdigest() != etag:
+            return False
+        self.objects[destination] = data
+        self.copies.append((source, destination))
+        return True
+
+
+def _stage(storage, tmp_path, input_dirs, output_dir="home/alice/out"):
+    record = tmp_path / "staged.json"
+    stager = staging.ObjectStorageStager(storage, log=lambda line: None, record=record)
+    count = stager.stage(input_dirs, tmp_path / "incoming", output_dir)
+    return count, staging.read_staged(record)
+
+
+def test_swift_staging_downloads_in_parallel_and_records_what_it_got(tmp_path):
+    storage = MemoryObjects()
+    for index in range(20):
+        storage.objects[f"home/alice/in/{index:02d}.dcm"] = os.urandom(3000)
+    storage.objects["home/alice/in/sub/deep.txt"] = b"deep"
+    count, staged = _stage(storage, tmp_path, ["home/alice/in"])
+    assert count == 21
+    for key, data in storage.objects.items():
+        assert (tmp_path / "incoming" / key.removeprefix("home/alice/in/")).read_bytes() == data
+    assert {item["key"]: item for item in staged}["home/alice/in/sub/deep.txt"] == {
+        "key": "home/alice/in/sub/deep.txt",
+        "size": 4,
+        "sha256": hashlib.sha256(b"deep").hexdigest(),
+        "md5": hashlib.md5(b"deep").hexdigest(),
+    }
+    assert not list((tmp_path / "incoming").rglob("*.partial"))
+
+
+def test_outputs_identical_to_an_input_are_copied_inside_storage(tmp_path):
+    storage = MemoryObjects()
+    big, other = os.urandom(staging.COPY_MIN_BYTES), os.urandom(staging.COPY_MIN_BYTES)
+    storage.objects["home/alice/in/big.dcm"] = big
+    storage.objects["home/alice/in/small.txt"] = b"small"
+    _count, staged = _stage(storage, tmp_path, ["home/alice/in"])
+    outgoing = tmp_path / "outgoing"
+    (outgoing / "sub").mkdir(parents=True)
+    (outgoing / "copy.dcm").write_bytes(big)
+    (outgoing / "sub" / "again.dcm").write_bytes(big)
+    # Same size as the input, other bytes: the plugin changed it.
+    (outgoing / "changed.dcm").write_bytes(other)
+    (outgoing / "small.txt").write_bytes(b"small")
+
+    count, copied = staging.upload_outputs(storage, outgoing, "home/alice/out", staged=staged)
+
+    assert (count, copied) == (4, 2)
+    assert sorted(storage.copies) == [
+        ("home/alice/in/big.dcm", "home/alice/out/copy.dcm"),
+        ("home/alice/in/big.dcm", "home/alice/out/sub/again.dcm"),
+    ]
+    assert sorted(storage.puts) == ["home/alice/out/changed.dcm", "home/alice/out/small.txt"]
+    assert storage.objects["home/alice/out/changed.dcm"] == other
+    assert storage.objects["home/alice/out/sub/again.dcm"] == big
+
+
+def test_an_output_whose_source_changed_since_staging_is_uploaded(tmp_path):
+    storage = MemoryObjects()
+    big = os.urandom(staging.COPY_MIN_BYTES)
+    storage.objects["home/alice/in/big.dcm"] = big
+    _count, staged = _stage(storage, tmp_path, ["home/alice/in"])
+    storage.objects["home/alice/in/big.dcm"] = b"replaced by its owner"
+    outgoing = tmp_path / "outgoing"
+    outgoing.mkdir()
+    (outgoing / "big.dcm").write_bytes(big)
+
+    assert staging.upload_outputs(storage, outgoing, "home/alice/out", staged=staged) == (1, 0)
+    assert storage.objects["home/alice/out/big.dcm"] == big
+    # Without the copy job's record nothing is copied either.
+    assert staging.upload_outputs(storage, outgoing, "home/alice/out2") == (1, 0)

@@ -73,6 +73,39 @@ def test_copy_and_move_of_large_objects_leave_no_segments_behind(swift_storage, 
 
 
 @pytest.mark.integration
+def test_copy_many_copies_plain_objects_without_a_head_each(swift_storage, monkeypatch):
+    for index in range(5):
+        swift_storage.put(f"in/{index}", io.BytesIO(b"%d" % index), length=1)
+    heads = []
+    head = swift_storage._head
+    monkeypatch.setattr(swift_storage, "_head", lambda key: heads.append(key) or head(key))
+
+    swift_storage.copy_many([(f"in/{index}", f"out/x/{index}") for index in range(5)])
+
+    assert heads == []
+    assert [b"".join(swift_storage.open(f"out/x/{index}")) for index in range(5)] == [
+        b"%d" % index for index in range(5)
+    ]
+
+
+@pytest.mark.integration
+def test_copy_many_onto_large_objects_leaves_no_segments_behind(swift_storage, segment_names):
+    put_large(swift_storage, "in/big")
+    swift_storage.put("in/small", io.BytesIO(b"small"), length=5)
+    put_large(swift_storage, "out/small")  # replaced by a plain object: its segments go
+    swift_storage.put("out/big", io.BytesIO(b"old"), length=3)
+
+    swift_storage.copy_many([("in/small", "out/small"), ("in/big", "out/big")])
+
+    assert b"".join(swift_storage.open("out/small")) == b"small"
+    assert b"".join(swift_storage.open("out/big")) == b"x" * LARGE
+    assert len(segment_names()) == 8  # the source's and its copy's own
+    swift_storage.delete_folder("in")
+    swift_storage.delete_folder("out")
+    assert segment_names() == []
+
+
+@pytest.mark.integration
 def test_failed_large_upload_deletes_uploaded_segments(swift_storage, segment_names):
     class FailingStream(io.RawIOBase):
         """Hands out 2.5 MiB, then fails like a dropped client connection."""
