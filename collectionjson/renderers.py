@@ -63,6 +63,21 @@ def render_item(data: dict, links: set[str] | frozenset[str]) -> dict:
     return item
 
 
+def render_page_item(data: dict, page: Page) -> dict:
+    """``render_item`` for an item of a Page, whose fields are known once for the page."""
+    item: dict[str, Any] = {
+        # A field is missing when the row class omits it as null.
+        "data": [{"name": name, "value": data[name]} for name in page.data_names if name in data]
+    }
+    if "url" in data:
+        item["href"] = data["url"]
+    # Links built from rows are single URLs or None, never lists.
+    item_links = [{"rel": name, "href": href} for name in page.link_names if (href := data[name])]
+    if item_links:
+        item["links"] = item_links
+    return item
+
+
 def to_collection(data: Any, request, view, status_code: int) -> dict:
     collection: dict[str, Any] = {"version": "1.0", "href": request.build_absolute_uri()}
     if status_code >= 400:
@@ -73,15 +88,18 @@ def to_collection(data: Any, request, view, status_code: int) -> dict:
     template = data.pop("template", None)
     collection_links = data.pop("collection_links", None) or {}
     links = [{"rel": rel, "href": href} for rel, href in collection_links.items()]
-    results = data.get("results")
-    field_links = results.link_names if isinstance(results, Page) else link_field_names(view)
     if "results" in data:
-        collection["items"] = [render_item(item, field_links) for item in data["results"]]
+        results = data["results"]
+        if isinstance(results, Page):
+            collection["items"] = [render_page_item(item, results) for item in results]
+        else:
+            field_links = link_field_names(view)
+            collection["items"] = [render_item(item, field_links) for item in results]
         links.extend(
             {"rel": rel, "href": data[rel]} for rel in ("next", "previous") if data.get(rel)
         )
     else:
-        collection["items"] = [render_item(data, field_links)] if data else []
+        collection["items"] = [render_item(data, link_field_names(view))] if data else []
     collection["links"] = links
     if queries:
         collection["queries"] = queries

@@ -160,9 +160,14 @@ class Value(Column):
 
 
 class Page(list):
-    """A page of items built from rows; ``link_names`` are the items' link fields."""
+    """A page of items built from rows.
 
-    link_names: frozenset[str] = frozenset()
+    ``data_names`` and ``link_names`` are the items' plain and link fields other than ``url``,
+    in the items' order, so the Collection+JSON renderer need not sort each item's fields.
+    """
+
+    data_names: tuple[str, ...] = ()
+    link_names: tuple[str, ...] = ()
 
 
 class Rows:
@@ -211,7 +216,7 @@ class Rows:
                 if item[name] is None:
                     del item[name]
             page.append(item)
-        page.link_names = frozenset(
-            name for name, column in self.columns.items() if isinstance(column, Link)
-        )
+        links = [name for name, column in self.columns.items() if isinstance(column, Link)]
+        page.link_names = tuple(name for name in links if name != "url")
+        page.data_names = tuple(name for name in names if name not in links)
         return page
