@@ -1,11 +1,14 @@
+import hashlib
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework.exceptions import ValidationError
 
 from collectionjson.filters import filter_fname_prefix
@@ -41,14 +44,38 @@ def check_no_path_conflict(fname: str) -> None:
         raise ValidationError({"upload_path": [f"'{fname}' is a folder."]})
 
 
+@contextmanager
+def writing_key(fname: str) -> Iterator[None]:
+    """Let one process at a time store and register ``fname``, on PostgreSQL.
+
+    The filesystem's no-clobber write is atomic, but Swift's conditional PUT is not: two
+    concurrent PUTs of one key can both succeed, and the loser of the INSERT would then
+    delete the winner's object. A session-level advisory lock on the key makes the second
+    writer wait and then find the object there; it holds no transaction open, and a process
+    that dies releases it with its connection. SQLite installations store on the filesystem.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    digest = hashlib.blake2b(fname.encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> UploadedFile:
     """Store the stream under the owner's uploads and register it.
 
     The object is written first, without replacing, so that the transaction which registers
     it holds the database only for one INSERT, never for the upload's duration (with
-    SQLite that would lock out every other writer). The no-clobber write also decides a race
-    for the same key; if the row can't be inserted the object is removed again. Row and
-    object exist together or not at all.
+    SQLite that would lock out every other writer). The no-clobber write, one writer of a
+    key at a time, decides a race for the same key; if the row can't be inserted the object
+    is removed again. Row and object exist together or not at all.
     """
     fname = clean_upload_path(upload_path, username=owner.username)
     check_no_path_conflict(fname)
@@ -56,17 +83,18 @@ def create_uploaded_file(*, owner: User, upload_path: str, stream: BinaryIO) -> 
     # A known length lets Swift stream the upload straight through instead of staging it
     # first to learn whether it needs segments.
     length = getattr(stream, "size", None)
-    try:
-        stored = storage.put(fname, stream, length=length, replace=False)
-    except ObjectExists as error:
-        raise duplicate_error(fname) from error
-    try:
-        return UploadedFile.objects.create(owner=owner, fname=fname, fsize=stored)
-    except BaseException as error:
-        storage.delete(fname)
-        if isinstance(error, IntegrityError):
+    with writing_key(fname):
+        try:
+            stored = storage.put(fname, stream, length=length, replace=False)
+        except ObjectExists as error:
             raise duplicate_error(fname) from error
-        raise
+        try:
+            return UploadedFile.objects.create(owner=owner, fname=fname, fsize=stored)
+        except BaseException as error:
+            storage.delete(fname)
+            if isinstance(error, IntegrityError):
+                raise duplicate_error(fname) from error
+            raise
 
 
 def move_uploaded_file(uploaded_file: UploadedFile, *, upload_path: str) -> UploadedFile:
