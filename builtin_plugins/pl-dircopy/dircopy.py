@@ -5,12 +5,13 @@ per ``--dir`` path in the new feed's output folder after the job succeeds.
 """
 
 from argparse import ArgumentParser, Namespace
+from importlib.metadata import version
 from pathlib import Path
 
 from chris_plugin import chris_plugin
 from chris_plugin.types import Special
 
-__version__ = "2.1.1"
+__version__ = version("pl-dircopy")
 
 parser = ArgumentParser(description="A plugin fs app to copy one or more obj storage directories")
 parser.add_argument(

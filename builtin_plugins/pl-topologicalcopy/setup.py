@@ -1,8 +1,13 @@
+import os
+
 from setuptools import setup
+
+# CUBE's clients expect more than one version of this plugin: the install script builds the
+# others from these same sources with PLUGIN_VERSION.
 
 setup(
     name="pl-topologicalcopy",
-    version="1.0.12",
+    version=os.environ.get("PLUGIN_VERSION", "1.0.12"),
     description="A plugin ts app to copy filtered output dirs from a list of plugin instances",
     author="FNNDSC",
     author_email="dev@babyMRI.org",

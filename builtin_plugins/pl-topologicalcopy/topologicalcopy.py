@@ -7,11 +7,12 @@ user's API token.
 
 import sys
 from argparse import ArgumentParser, Namespace
+from importlib.metadata import version
 from pathlib import Path
 
 from chris_plugin import chris_plugin
 
-__version__ = "1.0.12"
+__version__ = version("pl-topologicalcopy")
 
 parser = ArgumentParser(
     description="A plugin ts app to copy filtered output dirs from a list of plugin instances"

@@ -9,8 +9,9 @@
 # catalogue.json (what localcompute reads through LOCALCOMPUTE_PLUGINS).
 # Re-running is cheap: a plugin whose sources did not change since its last install is
 # skipped. Progress goes to stderr. PYTHON selects the interpreter for a new venv.
-# A second version of a plugin lives in builtin_plugins/<name>-<version> and is installed into
-# its own virtualenv, VENV_DIR-<name>-<version>: one venv holds one version of a distribution.
+# A later version of a plugin is built from the same sources (builtin_plugins/<name>, with
+# PLUGIN_VERSION) into its own virtualenv, VENV_DIR-<name>-<version>, since one venv holds one
+# version of a distribution; its JSON file is <name>-<version>.json.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,13 +33,16 @@ plugins=(
 
 log() { printf '[install_builtin_plugins] %s\n' "$*" >&2; }
 
-# The folder under builtin_plugins/ of entry $1 (name:version), also its JSON file's name.
+# The key of entry $1 (name:version): its name for the name's first entry, else
+# name-version. It names the entry's JSON file and catalogue entry.
 source_key() {
-  if [[ -d "$repo_root/builtin_plugins/${1%%:*}-${1#*:}" ]]; then
-    echo "${1%%:*}-${1#*:}"
-  else
-    echo "${1%%:*}"
-  fi
+  local other
+  for other in "${plugins[@]}"; do
+    if [[ "${other%%:*}" == "${1%%:*}" ]]; then
+      if [[ "$other" == "$1" ]]; then echo "${1%%:*}"; else echo "${1%%:*}-${1#*:}"; fi
+      return
+    fi
+  done
 }
 
 # The virtualenv of entry $1.
@@ -71,30 +75,26 @@ source_digest() {
 to_install=()
 to_describe=()
 for entry in "${plugins[@]}"; do
-  name="$(source_key "$entry")"
-  digest="$(source_digest "$repo_root/builtin_plugins/$name")"
-  stamp="$(venv_of "$entry")/.installed-$name"
+  key="$(source_key "$entry")"
+  digest="$(source_digest "$repo_root/builtin_plugins/${entry%%:*}") ${entry#*:}"
+  stamp="$(venv_of "$entry")/.installed-$key"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$digest" ]]; then
-    log "$name is up to date"
+    log "$key is up to date"
   else
     to_install+=("$entry")
   fi
-  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" || ! -f "$out_dir/$name.json" ]]; then
-    to_describe+=("$name")
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" || ! -f "$out_dir/$key.json" ]]; then
+    to_describe+=("$key")
   fi
 done
 
-for venv in $(for entry in "${to_install[@]}"; do venv_of "$entry"; done | sort -u); do
-  paths=()
-  for entry in "${to_install[@]}"; do
-    [[ "$(venv_of "$entry")" == "$venv" ]] && paths+=("$repo_root/builtin_plugins/$(source_key "$entry")")
-  done
-  log "installing ${paths[*]##*/} into $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${paths[@]}" >&2
+for entry in "${to_install[@]}"; do
+  source="$repo_root/builtin_plugins/${entry%%:*}"
+  log "installing ${entry%%:*} ${entry#*:} into $(venv_of "$entry")"
+  PLUGIN_VERSION="${entry#*:}" "$(venv_of "$entry")/bin/python" -m pip install --quiet \
+    --disable-pip-version-check "$source" >&2
   # Build artefacts land beside the sources with some setuptools versions.
-  for path in "${paths[@]}"; do
-    rm -rf "$path/build" "$path"/*.egg-info
-  done
+  rm -rf "$source/build" "$source"/*.egg-info
 done
 
 for entry in "${plugins[@]}"; do
@@ -120,7 +120,7 @@ for entry in "${plugins[@]}"; do
   fi
   rm -f "$out_dir/$key.err"
   mv "$out_dir/$key.json.tmp" "$out_dir/$key.json"
-  source_digest "$repo_root/builtin_plugins/$key" >"$venv/.installed-$key"
+  echo "$(source_digest "$repo_root/builtin_plugins/$name") $version" >"$venv/.installed-$key"
 done
 
 # Our chrisapp wrappers of heavy PyPI libraries (pfdicom_tagExtract, med2image: numpy,
