@@ -46,14 +46,18 @@ class Column:
         raise NotImplementedError
 
 
-class Date(Column):
-    """A datetime as DRF's DateTimeField writes it (in the current time zone, ``Z`` for UTC)."""
+class OneColumn(Column):
+    """A value computed from one row column."""
 
     def __init__(self, source: str) -> None:
         self.source = source
 
     def sources(self) -> tuple[str, ...]:
         return (self.source,)
+
+
+class Date(OneColumn):
+    """A datetime as DRF's DateTimeField writes it (in the current time zone, ``Z`` for UTC)."""
 
     def compile(self, request) -> Callable[[Row], Any]:
         source = self.source
@@ -73,14 +77,8 @@ class Date(Column):
         return value
 
 
-class Basename(Column):
+class Basename(OneColumn):
     """The last segment of a path column, as ``posixpath.basename`` gives it."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def sources(self) -> tuple[str, ...]:
-        return (self.source,)
 
     def compile(self, request) -> Callable[[Row], Any]:
         source = self.source
@@ -147,14 +145,8 @@ class Link(Column):
         return key_url
 
 
-class Value(Column):
+class Value(OneColumn):
     """A row column as it is."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def sources(self) -> tuple[str, ...]:
-        return (self.source,)
 
     def compile(self, request) -> Callable[[Row], Any]:
         return itemgetter(self.source)
