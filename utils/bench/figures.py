@@ -386,9 +386,11 @@ class Bench:
             differences = [second - first for first, second in zip(*samples, strict=True)]
             return [statistics.median(times) * 1000 for times in (*samples, differences)]
 
+        floors = {}  # the JSON limit=1 page of each list: the request and its count
         for label, path in lists.items():
             for name, accept in formats.items():
                 single, full, extra = pair_ms(path, [(1, 0), (100, 0)], accept)
+                floors.setdefault(path, single)
                 self.row(
                     f"listing: {label}, {name}, limit=100 over limit=1 (median)",
                     f"+{extra:.1f} ms ({full:.1f} ms)",
@@ -403,8 +405,8 @@ class Bench:
                 self.row(
                     f"listing: {label}, JSON, limit=100 offset={count(offset)} (median)",
                     f"{ms:.1f} ms",
-                    baseline=f"{first:.1f} ms offset=0",
-                    ratio=ms / first,
+                    baseline=f"{floors[path]:.1f} ms limit=1 offset=0",
+                    ratio=ms / floors[path],
                     target="<= 10 ms",
                     met=ms <= 10,
                 )
