@@ -279,6 +279,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "cube.exceptions.exception_handler",
     "URL_FORMAT_OVERRIDE": "format",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "collectionjson.negotiation.CachedContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "collectionjson.schema.AutoSchema",
 }
 

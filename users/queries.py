@@ -23,8 +23,18 @@ def compiled(queryset: QuerySet) -> str:
 
 
 @functools.cache
-def token_owner_sql(alias: str) -> str:
-    return compiled(User.objects.using(alias).filter(auth_token__key=""))
+def token_owner_query(alias: str) -> tuple[str, list[str], dict]:
+    """The SQL, the selected attribute names and the backend's value converters.
+
+    Loading the row through ``raw()`` or a queryset would work all of these out again for
+    every request.
+    """
+    compiler = User.objects.using(alias).filter(auth_token__key="").query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    if len(params) != 1:
+        raise ValueError(f"expected one parameter, got {params!r}")
+    columns = [expression for expression, _, _ in compiler.select]
+    return sql, [column.target.attname for column in columns], compiler.get_converters(columns)
 
 
 @functools.cache
@@ -34,8 +44,18 @@ def feed_keys_sql(alias: str) -> str:
 
 def token_owner(key: str) -> User | None:
     """The user a token belongs to, active or not."""
-    users = User.objects.raw(token_owner_sql(DEFAULT_DB_ALIAS), [key])
-    return next(iter(users), None)
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, attnames, converters = token_owner_query(DEFAULT_DB_ALIAS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, (functions, expression) in converters.items():
+        for function in functions:
+            values[index] = function(values[index], expression, connection)
+    return User.from_db(DEFAULT_DB_ALIAS, attnames, values)
 
 
 def feed_keys(user: User) -> list[int]:
