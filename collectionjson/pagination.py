@@ -60,6 +60,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return min(super().get_offset(request), MAX_SQL_INTEGER)
 
     def paginate_queryset(self, queryset, request, view=None) -> list | None:
+        # A view whose list size is kept with the data says so, and nothing is counted.
+        self.known_count = view.list_count() if hasattr(view, "list_count") else None
         if self.get_offset(request) < DEFERRED_OFFSET or not loadable_by_key(queryset):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
@@ -77,6 +79,11 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         rows = rows.in_bulk(keys)
         return [rows[key] for key in keys]
 
+    def get_count(self, queryset) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        return super().get_count(queryset)
+
     def load_keys(self, queryset: QuerySet) -> list:
         """The page's keys, and ``self.count``.
 
@@ -86,6 +93,11 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         """
         window = slice(self.offset, self.offset + self.limit)
         order = unique_ordering(queryset)
+        if self.known_count is not None:
+            self.count = self.known_count
+            if order is not None and self.offset > self.count // 2:
+                return self.keys_from_the_end(queryset, order)
+            return list(queryset.values_list("pk", flat=True)[window])
         if order is None:
             self.count = self.get_count(queryset)
             return list(queryset.values_list("pk", flat=True)[window])
@@ -102,6 +114,21 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         else:
             self.count = self.get_count(queryset)
         return [key for key, _ in page]
+
+    def keys_from_the_end(self, queryset: QuerySet, order: tuple[str, bool]) -> list:
+        """A page in the list's second half, read in reverse order from the list's end.
+
+        With the list's size known, the database then skips at most half the list: the last
+        page of 100,000 rows skips none instead of 99,900.
+        """
+        name, descending = order
+        stop = self.count - self.offset
+        if stop <= 0:
+            return []
+        reverse = queryset.order_by(name if descending else f"-{name}")
+        keys = list(reverse.values_list("pk", flat=True)[max(stop - self.limit, 0) : stop])
+        keys.reverse()
+        return keys
 
     def get_previous_link(self) -> str | None:
         if self.offset <= 0:

@@ -161,6 +161,9 @@ class FeedFileList(RowsListMixin, FeedSubresource):
     def get_queryset(self):
         return PluginInstanceFile.objects.filter(feed=self.get_feed())
 
+    def list_count(self) -> int:
+        return PluginInstance.objects.filter(feed_id=self.kwargs["pk"]).files_count()
+
 
 class FeedPluginInstanceList(FeedSubresource):
     serializer_class = PluginInstanceSerializer

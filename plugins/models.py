@@ -146,6 +146,10 @@ class PluginInstanceQuerySet(models.QuerySet):
     def active(self) -> "PluginInstanceQuerySet":
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def files_count(self) -> int:
+        """How many file rows these instances have, from their kept counts."""
+        return self.aggregate(total=models.Sum("files_count"))["total"] or 0
+
     def descendant_ids(self, root_id: int) -> list[int]:
         """The id of ``root_id`` and those of all its descendants, breadth first."""
         ids = [root_id]
@@ -183,6 +187,9 @@ class PluginInstance(models.Model):
     raw = models.TextField(blank=True)
     error_code = models.CharField(max_length=7, blank=True)
     size = models.BigIntegerField(default=0)
+    # Its file rows, kept by the one function that inserts them (services.outputs.insert_files)
+    # so that listing a feed's 100,000 files does not count them on every page.
+    files_count = models.BigIntegerField(default=0)
     cpu_limit = models.IntegerField()
     memory_limit = models.IntegerField()
     number_of_workers = models.IntegerField()

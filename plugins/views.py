@@ -277,6 +277,9 @@ class PluginInstanceFileList(InstanceSubresource):
     def get_queryset(self):
         return PluginInstanceFile.objects.filter(plugin_inst=self.instance)
 
+    def list_count(self) -> int:
+        return self.instance.files_count
+
     def get_collection_links(self):
         return {
             "feed": self.link("feed-detail", pk=self.instance.feed_id),

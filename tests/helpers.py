@@ -31,3 +31,14 @@ def cj_items(response) -> list[dict]:
 
 def cj_template(data: dict) -> str:
     return json.dumps({"template": {"data": [{"name": k, "value": v} for k, v in data.items()]}})
+
+
+def add_instance_file(**fields):
+    """A file row added as registration adds it: counted in its instance's ``files_count``."""
+    from django.db.models import F
+
+    from plugins.models import PluginInstance, PluginInstanceFile
+
+    row = PluginInstanceFile.objects.create(**fields)
+    PluginInstance.objects.filter(pk=row.plugin_inst_id).update(files_count=F("files_count") + 1)
+    return row

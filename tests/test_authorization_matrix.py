@@ -34,14 +34,13 @@ from pipelines.services.trees import create_pipeline
 from plugins.models import (
     ComputeResource,
     PluginInstance,
-    PluginInstanceFile,
     PluginInstanceParameter,
     PluginInstanceSplit,
 )
 from plugins.services.registry import register_plugin
 from plugins.status import Status
 from servicefiles.models import Service, ServiceFile
-from tests.helpers import CJ, cj_template
+from tests.helpers import CJ, add_instance_file, cj_template
 from uploadedfiles.services import create_uploaded_file
 
 pytestmark = pytest.mark.django_db
@@ -153,9 +152,7 @@ class World:
         }
         fname = f"{self.root.output_path}/out.txt"
         self.put(fname, b"output")
-        self.file = PluginInstanceFile.objects.create(
-            plugin_inst=self.root, feed=self.feed, fname=fname, fsize=6
-        )
+        self.file = add_instance_file(plugin_inst=self.root, feed=self.feed, fname=fname, fsize=6)
         self.split = PluginInstanceSplit.objects.create(plugin_inst=self.root, filter="")
         self.comment = Comment.objects.create(
             feed=self.feed, owner=self.owner, title="t", content="c"

@@ -25,10 +25,10 @@ from schemathesis.core import NotSet
 from cube.wsgi import application
 from feeds.models import Comment, Feed, Note, Tag, Tagging
 from pipelines.services.trees import create_pipeline
-from plugins.models import ComputeResource, PluginInstance, PluginInstanceFile
+from plugins.models import ComputeResource, PluginInstance
 from plugins.services.registry import register_plugin
 from plugins.status import Status
-from tests.helpers import CJ
+from tests.helpers import CJ, add_instance_file
 from uploadedfiles.services import create_uploaded_file
 
 MAX_EXAMPLES = int(os.environ.get("CUBE_FUZZ_MAX_EXAMPLES", "12"))
@@ -75,7 +75,7 @@ def seed(owner: User, storage) -> None:
     )  # fmt: skip
     fname = f"{output_path}/out.txt"
     fsize = storage.put(fname, io.BytesIO(b"output"))
-    PluginInstanceFile.objects.create(plugin_inst=instance, feed=feed, fname=fname, fsize=fsize)
+    add_instance_file(plugin_inst=instance, feed=feed, fname=fname, fsize=fsize)
     tag = Tag.objects.create(owner=owner, name="tag", color="blue")
     Tagging.objects.create(tag=tag, feed=feed)
     Comment.objects.create(feed=feed, owner=owner, title="title", content="content")

@@ -9,7 +9,8 @@ import time
 import zipfile
 from typing import BinaryIO
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cube.storage import get_storage
@@ -194,7 +195,8 @@ def register_output_files(instance: PluginInstance) -> int:
 
 
 def insert_files(files: list[tuple[str, int]], *, plugin_inst_id: int, feed_id: int) -> None:
-    """Insert file rows in a single statement, skipping keys already registered.
+    """Insert file rows in a single statement, skipping keys already registered, and add
+    those inserted to the instance's ``files_count``.
 
     bulk_create would split the rows into batches (on SQLite, ~200 rows per 999 parameters),
     so the query count would grow with the number of files. Passing the rows as one JSON
@@ -217,8 +219,11 @@ def insert_files(files: list[tuple[str, int]], *, plugin_inst_id: int, feed_id: 
             "FROM json_to_recordset(%s::json) AS f(fname text, fsize bigint)"
         )
     created = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) {source} ON CONFLICT DO NOTHING",
             [plugin_inst_id, feed_id, created, rows],
+        )
+        PluginInstance.objects.filter(pk=plugin_inst_id).update(
+            files_count=F("files_count") + cursor.rowcount
         )

@@ -27,6 +27,7 @@ from plugins.models import (
     PluginMeta,
 )
 from plugins.views import AllPluginInstanceList
+from tests.helpers import add_instance_file
 from uploadedfiles.models import UploadedFile
 from uploadedfiles.views import UploadedFileList, UploadedFileListQuerySearch
 
@@ -108,7 +109,7 @@ def pages_data(settings):
     PluginInstance.objects.filter(pk=9602).update(start_date=SUMMER, end_date=SUMMER)
     PluginInstance.objects.filter(pk=9603).update(start_date=WINTER, end_date=WINTER)
     for index, name in enumerate(AWKWARD_NAMES):
-        PluginInstanceFile.objects.create(
+        add_instance_file(
             pk=9700 + index, fname=f"{root.output_path}/{name}", fsize=index * 1000,
             plugin_inst=root, feed=feed,
         )  # fmt: skip

@@ -3,9 +3,9 @@ import io
 import pytest
 
 from feeds.models import Comment, Feed, Note, Tag, Tagging
-from plugins.models import Plugin, PluginInstance, PluginInstanceFile, PluginMeta
+from plugins.models import Plugin, PluginInstance, PluginMeta
 from plugins.status import JOB_COUNTERS
-from tests.helpers import CJ, cj_items, cj_template
+from tests.helpers import CJ, add_instance_file, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_anonymous_reads_public_feed_and_its_parts(
 ):
     instance = make_instance(public_feed, fs_plugin)
     fname = f"bobby/feed_{public_feed.pk}/pl-fs_{instance.pk}/data/out.txt"
-    PluginInstanceFile.objects.create(
+    add_instance_file(
         fname=fname, fsize=put_file(storage, fname), plugin_inst=instance, feed=public_feed
     )
     assert anonymous_client.get(f"/api/v1/{public_feed.pk}/").status_code == 200
@@ -192,7 +192,7 @@ def test_feed_filters(client, user, other_user, fs_plugin, feed):
     second = make_feed(user, "Second Study", public=True)
     make_feed(other_user, "Second of bobby")
     instance = make_instance(second, fs_plugin)
-    PluginInstanceFile.objects.create(
+    add_instance_file(
         fname=f"alice/feed_{second.pk}/pl-fs_1/data/brain scan.dcm",
         fsize=1, plugin_inst=instance, feed=second,
     )  # fmt: skip
@@ -548,3 +548,32 @@ def test_posts_check_the_route_object_before_the_body(client, other_client, feed
     assert client.post("/api/v1/999/taggings/", bad, format="json").status_code == 404
     assert client.post("/api/v1/tags/999/taggings/", bad, format="json").status_code == 404
     assert client.post("/api/v1/999/comments/", bad, format="json").status_code == 404
+
+
+def test_feed_file_pages_use_the_kept_count_and_match_offset_order(client, feed, fs_plugin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plugins.services.outputs import insert_files
+
+    first, second = make_instance(feed, fs_plugin), make_instance(feed, fs_plugin)
+    names = {first: [f"alice/feed_{feed.pk}/a/{i:05}" for i in range(0, 2500, 2)]}
+    names[second] = [f"alice/feed_{feed.pk}/a/{i:05}" for i in range(1, 2500, 2)]
+    for instance, keys in names.items():
+        insert_files([(key, 1) for key in keys], plugin_inst_id=instance.pk, feed_id=feed.pk)
+    listed = sorted(names[first] + names[second], reverse=True)  # the list's order: -fname
+    for offset in (0, 7, 999, 1000, 1249, 1250, 1251, 2400, 2449, 2450, 2499, 2500, 4000):
+        for limit in (1, 50):
+            url = f"/api/v1/{feed.pk}/files/?limit={limit}&offset={offset}"
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert [item["fname"] for item in cj_items(response)] == listed[offset:][:limit], url
+            assert response.json()["collection"]["total"] == 2500
+            assert not any("COUNT(" in query["sql"].upper() for query in queries), url
+
+    second.delete()  # its files go with it, and so does its count
+    response = client.get(f"/api/v1/{feed.pk}/files/?limit=5&offset=1248")
+    assert response.json()["collection"]["total"] == 1250
+    assert [item["fname"] for item in cj_items(response)] == sorted(names[first])[1::-1]
+    instance_files = client.get(f"/api/v1/plugins/instances/{first.pk}/files/?limit=1")
+    assert instance_files.json()["collection"]["total"] == 1250

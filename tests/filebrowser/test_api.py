@@ -7,7 +7,7 @@ from feeds.models import Feed, Note
 from pacsfiles.models import PACS, PACSFile
 from plugins.models import Plugin, PluginInstance, PluginInstanceFile, PluginMeta
 from servicefiles.models import Service, ServiceFile
-from tests.helpers import cj_items
+from tests.helpers import add_instance_file, cj_items
 from uploadedfiles.models import UploadedFile
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def add_output(storage, feed: Feed, plugin: Plugin, relative: str) -> PluginInst
     )  # fmt: skip
     fname = f"{feed.creator.username}/feed_{feed.pk}/{relative}"
     storage.put(fname, io.BytesIO(b"out"))
-    return PluginInstanceFile.objects.create(fname=fname, fsize=3, plugin_inst=instance, feed=feed)
+    return add_instance_file(fname=fname, fsize=3, plugin_inst=instance, feed=feed)
 
 
 def add_upload(storage, owner, fname: str) -> UploadedFile:

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from plugins.models import PluginInstance, PluginInstanceFile, PluginInstanceSplit
+from plugins.models import PluginInstance, PluginInstanceSplit
 from plugins.regexes import UnsafeRegex, check_regex
 from plugins.services.registry import register_plugin
-from tests.helpers import CJ, cj_items, cj_template
+from tests.helpers import CJ, add_instance_file, cj_items, cj_template
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +169,7 @@ def test_files_with_control_characters_list_and_download(client, instance, stora
     plugin_instance = PluginInstance.objects.get(pk=instance["id"])
     fname = f"{plugin_instance.output_path}/bad\nname\t.txt"
     storage.put(fname, io.BytesIO(b"odd"))
-    row = PluginInstanceFile.objects.create(
+    row = add_instance_file(
         plugin_inst=plugin_instance, feed=plugin_instance.feed, fname=fname, fsize=3
     )
     for url in (

@@ -394,15 +394,20 @@ def test_register_output_files_uses_one_insert_for_any_number_of_files(dircopy, 
         with CaptureQueriesContext(connection) as queries:
             total = register_output_files(instance)
         counts.append(len(queries))
+        assert sum("INSERT" in query["sql"] for query in queries) == 1
         files = PluginInstanceFile.objects.filter(plugin_inst=instance).order_by("fname")
         assert [f.fname for f in files] == sorted(keys)
         assert [f.fsize for f in files] == [len(key) for key in sorted(keys)]
         assert all(f.feed_id == instance.feed_id for f in files)
         assert all(abs((timezone.now() - f.creation_date).total_seconds()) < 60 for f in files)
         assert total == sum(len(key) for key in keys)
+        instance.refresh_from_db()
+        assert instance.files_count == size
         register_output_files(instance)  # registering again skips what is already there
         assert files.count() == size
-    assert counts[0] == counts[1] == 1
+        instance.refresh_from_db()
+        assert instance.files_count == size
+    assert counts[0] == counts[1]
 
 
 LINK_OUTPUTS = {

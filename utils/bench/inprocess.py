@@ -37,6 +37,7 @@ def _clone_instance(instance_id: int, suffix: str):
     base = instance.output_path.rsplit("/", 1)[0]
     instance.pk = None
     instance._state.adding = True
+    instance.files_count = 0  # the copy has no files yet
     instance.title = f"bench {suffix}"
     instance.output_path = f"{base}/bench-{suffix}-{os.getpid()}"
     instance.save()
@@ -101,23 +102,18 @@ def seed_listing(*, instance_id: int, username: str, count: int, instances: int 
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from plugins.models import PluginInstance, PluginInstanceFile
+    from plugins.models import PluginInstance
+    from plugins.services.outputs import insert_files
     from uploadedfiles.models import UploadedFile
 
     instance = PluginInstance.objects.get(pk=instance_id)
     owner = User.objects.get(username=username)
     start = time.perf_counter()
-    PluginInstanceFile.objects.bulk_create(
-        (
-            PluginInstanceFile(
-                fname=f"{instance.output_path}/listing/{index:06d}.dcm",
-                fsize=1000 + index,
-                plugin_inst=instance,
-                feed_id=instance.feed_id,
-            )
-            for index in range(count)
-        ),
-        batch_size=5000,
+    names = (f"{instance.output_path}/listing/{index:06d}.dcm" for index in range(count))
+    insert_files(
+        [(name, 1000 + index) for index, name in enumerate(names)],
+        plugin_inst_id=instance.pk,
+        feed_id=instance.feed_id,
     )
     upload_prefix = f"{username}/uploads/listing/"
     UploadedFile.objects.bulk_create(
@@ -131,6 +127,7 @@ def seed_listing(*, instance_id: int, username: str, count: int, instances: int 
     for index in range(instances):
         copy = PluginInstance.objects.get(pk=instance_id)
         copy.pk = None
+        copy.files_count = 0
         copy.title = f"listing {index}"
         copies.append(copy)
     PluginInstance.objects.bulk_create(copies)
