@@ -14,7 +14,7 @@
 #
 # Each file becomes <user>/uploads/<prefix>/<path relative to DIR>. Progress goes to stderr.
 # Exits 1 and lists the files that failed when any upload failed, 2 on a usage or login error.
-# PYTHON selects the interpreter (default: the repo's .venv, which has requests).
+# PYTHON selects the interpreter (default: the repo's .venv, which has urllib3).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -12,15 +12,15 @@ every file was uploaded, 1 when some failed (they are listed), 2 for a usage or 
 """
 
 import argparse
+import json
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
+import urllib3
 
 RETRIES = 3
 TIMEOUT = 300
@@ -61,33 +61,29 @@ def plan_uploads(directory: Path, files: list[Path], username: str, prefix: str)
     return [Upload(path, f"{base}/{path.relative_to(directory).as_posix()}") for path in files]
 
 
-def get_token(api_url: str, username: str, password: str) -> str:
-    response = requests.post(
-        f"{api_url}auth-token/",
-        json={"username": username, "password": password},
-        timeout=60,
+def get_token(http: urllib3.PoolManager, api_url: str, username: str, password: str) -> str:
+    response = http.request(
+        "POST", f"{api_url}auth-token/", json={"username": username, "password": password}
     )
-    if response.status_code != 200:
+    if response.status != 200:
         raise SystemExit(
             f"error: login as {username!r} at {api_url} failed: "
-            f"HTTP {response.status_code} {response.text[:300]}"
+            f"HTTP {response.status} {response.data[:300].decode(errors='replace')}"
         )
-    return response.json()["token"]
+    return json.loads(response.data)["token"]
 
 
 class Uploader:
-    """Posts files to uploadedfiles/ with one keep-alive session per worker thread."""
+    """Posts files to uploadedfiles/ over the pool's keep-alive connections.
 
-    def __init__(self, api_url: str, token: str) -> None:
+    urllib3 rather than requests: per file it spends half the client CPU, which a sequential
+    push pays in full on top of the server's time.
+    """
+
+    def __init__(self, http: urllib3.PoolManager, api_url: str, token: str) -> None:
+        self.http = http
         self.url = f"{api_url}uploadedfiles/"
         self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-        self.local = threading.local()
-
-    def session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
-            self.local.session.headers.update(self.headers)
-        return self.local.session
 
     def upload(self, upload: Upload) -> Failure | None:
         reason = ""
@@ -95,23 +91,26 @@ class Uploader:
             if attempt:
                 time.sleep(attempt)
             try:
-                with upload.local_path.open("rb") as data:
-                    response = self.session().post(
-                        self.url,
-                        data={"upload_path": upload.upload_path},
-                        files={"fname": (upload.local_path.name, data)},
-                        timeout=TIMEOUT,
-                    )
-            except requests.RequestException as error:
-                reason = f"{type(error).__name__}: {error}"
-                self.local.__dict__.pop("session", None)
-                continue
+                content = upload.local_path.read_bytes()
             except OSError as error:
                 return Failure(upload, f"cannot read: {error}")
-            if response.status_code == 201:
+            try:
+                response = self.http.request(
+                    "POST",
+                    self.url,
+                    fields={
+                        "upload_path": upload.upload_path,
+                        "fname": (upload.local_path.name, content),
+                    },
+                    headers=self.headers,
+                )
+            except urllib3.exceptions.HTTPError as error:
+                reason = f"{type(error).__name__}: {error}"
+                continue
+            if response.status == 201:
                 return None
-            reason = f"HTTP {response.status_code} {response.text[:300]}"
-            if response.status_code < 500:
+            reason = f"HTTP {response.status} {response.data[:300].decode(errors='replace')}"
+            if response.status < 500:
                 break  # the server refused this file; asking again will not help
         return Failure(upload, reason)
 
@@ -168,9 +167,11 @@ def main(argv: list[str]) -> int:
         print(f"error: no {kind}files under {args.dir}", file=sys.stderr)
         return 2
     uploads = plan_uploads(args.dir, files, username, args.prefix)
+    # One kept connection per upload thread; this script does its own retries.
+    http = urllib3.PoolManager(maxsize=args.jobs, retries=False, timeout=TIMEOUT)
     try:
-        token = get_token(args.url, username, password)
-    except requests.RequestException as error:
+        token = get_token(http, args.url, username, password)
+    except urllib3.exceptions.HTTPError as error:
         print(f"error: cannot reach {args.url}: {error}", file=sys.stderr)
         return 2
     except SystemExit as error:
@@ -181,7 +182,7 @@ def main(argv: list[str]) -> int:
         f"{destination(username, args.prefix)}/ with {args.jobs} connections",
         file=sys.stderr,
     )
-    uploader = Uploader(args.url, token)
+    uploader = Uploader(http, args.url, token)
     progress = Progress(len(uploads))
     failures: list[Failure] = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
