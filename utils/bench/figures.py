@@ -401,14 +401,17 @@ class Bench:
                 )
         for label, path in deep.items():
             first, last, _ = pair_ms(path, [(100, 0), (100, far)], formats["JSON"])
+            # The deep-page target is a feed's; a search is shown beside it, and counts its
+            # matches on every page, since no count can be kept for any prefix.
+            targeted = path == files
             for offset, ms in ((0, first), (far, last)):
                 self.row(
                     f"listing: {label}, JSON, limit=100 offset={count(offset)} (median)",
                     f"{ms:.1f} ms",
                     baseline=f"{floors[path]:.1f} ms limit=1 offset=0",
                     ratio=ms / floors[path],
-                    target="<= 10 ms",
-                    met=ms <= 10,
+                    target="<= 10 ms" if targeted else "",
+                    met=ms <= 10 if targeted else None,
                 )
         counts = self.inprocess(
             "listing_queries", username=self.api.username, paths=list(deep.values())
