@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from rest_framework.exceptions import ValidationError
 
-from collectionjson.filters import filter_fname_prefix
 from cube.storage import get_storage
 from storage import ObjectExists
+from uploadedfiles import queries
 from uploadedfiles.models import UploadedFile
 from uploadedfiles.paths import clean_upload_path
 
@@ -35,12 +35,12 @@ def check_no_path_conflict(fname: str) -> None:
     """
     segments = fname.split("/")
     ancestors = ["/".join(segments[:end]) for end in range(1, len(segments))]
-    blocking = UploadedFile.objects.filter(fname__in=ancestors).values_list("fname", flat=True)
-    for ancestor in blocking[:1]:
+    blocking = queries.registered_among(ancestors)
+    if blocking is not None:
         raise ValidationError(
-            {"upload_path": [f"'{ancestor}' is a file: nothing can be stored beneath it."]}
+            {"upload_path": [f"'{blocking}' is a file: nothing can be stored beneath it."]}
         )
-    if filter_fname_prefix(UploadedFile.objects.all(), "fname", f"{fname}/").exists():
+    if queries.registered_beneath(f"{fname}/"):
         raise ValidationError({"upload_path": [f"'{fname}' is a folder."]})
 
 
