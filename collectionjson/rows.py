@@ -11,17 +11,19 @@ Columns carry ints, strings, booleans and None only: the page is encoded with or
 writes floats differently from ``json``.
 """
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.http import RFC3986_SUBDELIMS
 from rest_framework import ISO_8601
 from rest_framework.fields import DateTimeField
-from rest_framework.reverse import reverse
+from rest_framework.reverse import preserve_builtin_query_params, reverse
 from rest_framework.settings import api_settings
 
 from collectionjson.fields import reverse_any_name
@@ -85,6 +87,26 @@ class Basename(OneColumn):
         return lambda row: row[source].rpartition("/")[2]
 
 
+@functools.cache
+def placeholder_path(view_name: str, names: tuple[str, ...], script_prefix: str, urlconf) -> str:
+    """The route's path, with ``PLACEHOLDER + index`` for each of ``names``.
+
+    A route's path changes only with the script prefix and the URLconf, and reversing it
+    costs a one-item response more than the rest of its links.
+    """
+    return reverse(
+        view_name, kwargs={name: PLACEHOLDER + index for index, name in enumerate(names)}
+    )
+
+
+def absolute(path: str, request) -> str:
+    """The URL ``reverse(..., request=request)`` makes of a reversed path (the API has no
+    versioning, which would have DRF reverse otherwise)."""
+    if request is None:
+        return path
+    return preserve_builtin_query_params(request.build_absolute_uri(path), request)
+
+
 class Link(Column):
     """An absolute URL of a route, or None when a key is None.
 
@@ -106,10 +128,10 @@ class Link(Column):
         getters = [(name, column.compile(request)) for name, column in self.kwargs.items()]
         # Placeholders that reverse() leaves as they are and that nothing else in a URL holds.
         marks = {str(PLACEHOLDER + index): index for index in range(len(getters))}
-        placeholders = {name: int(mark) for (name, _), mark in zip(getters, marks, strict=True)}
-        pieces = re.split(
-            f"({'|'.join(marks)})", reverse(view_name, kwargs=placeholders, request=request)
+        path = placeholder_path(
+            view_name, tuple(name for name, _ in getters), get_script_prefix(), get_urlconf()
         )
+        pieces = re.split(f"({'|'.join(marks)})", absolute(path, request))
         parts, slots = pieces[0::2], [marks[mark] for mark in pieces[1::2]]
 
         def url(row: Row) -> str | None:
@@ -178,14 +200,25 @@ class Rows:
         self.request = request
 
     @classmethod
-    def select(cls, queryset: QuerySet) -> QuerySet:
-        """The queryset's rows as the columns this page needs (the key first)."""
+    def source_names(cls) -> list[str]:
+        """The row columns the items are computed from (the key first)."""
         names = ["pk"]
         for column in cls.columns.values():
             for name in column.sources() if isinstance(column, Column) else (column,):
                 if name not in names:
                     names.append(name)
-        return queryset.values(*names)
+        return names
+
+    @classmethod
+    def select(cls, queryset: QuerySet) -> QuerySet:
+        """The queryset's rows as the columns this page needs."""
+        return queryset.values(*cls.source_names())
+
+    @classmethod
+    def item(cls, instance: Model, *, request) -> Row:
+        """The item of one model instance, read from its attributes as from a row."""
+        row = {name: getattr(instance, name) for name in cls.source_names()}
+        return cls([row], request=request).data[0]
 
     @property
     def data(self) -> Page:
