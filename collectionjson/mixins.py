@@ -1,22 +1,12 @@
 """Adds the document-level parts of a response (links, queries, template) to every view."""
 
-import functools
 from typing import Any
 
 from rest_framework.reverse import reverse
 
 from collectionjson.parsers import CheckedParsers
 from collectionjson.rows import Rows
-
-
-@functools.cache
-def writable_field_names(serializer_class) -> tuple[str, ...]:
-    """A serializer's writable fields: fixed per class, and costly to build on every request."""
-    return tuple(
-        name
-        for name, field in serializer_class().fields.items()
-        if not field.read_only and name != "url"
-    )
+from collectionjson.serializers import writable_field_names
 
 
 class CollectionJsonMixin(CheckedParsers):
@@ -48,7 +38,8 @@ class CollectionJsonMixin(CheckedParsers):
     def get_template_fields(self) -> list[str]:
         if self.template_fields is not None:
             return list(self.template_fields)
-        return list(writable_field_names(self.get_serializer_class()))
+        names = writable_field_names(self.get_serializer_class())
+        return [name for name in names if name != "url"]
 
     def get_template(self) -> dict | None:
         fields = self.get_template_fields()

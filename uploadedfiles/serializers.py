@@ -5,6 +5,7 @@ from rest_framework import serializers
 from collectionjson.fields import LinkField
 from collectionjson.rows import Basename, Date, Link, Rows
 from collectionjson.schema import extend_schema_field_by_direction
+from collectionjson.serializers import DeclaredInputFields
 from uploadedfiles.models import UploadedFile
 
 
@@ -19,7 +20,7 @@ class UploadField(serializers.FileField):
         return value
 
 
-class UploadedFileSerializer(serializers.HyperlinkedModelSerializer):
+class UploadedFileSerializer(DeclaredInputFields, serializers.HyperlinkedModelSerializer):
     upload_path = serializers.CharField(write_only=True, max_length=1024)
     fname = UploadField()
     file_resource = LinkField(

@@ -1,8 +1,11 @@
-"""The upload serializer writes its items out: held here to what DRF's fields give."""
+"""The upload serializer writes its items out and validates with its declared fields: both
+held here to what DRF's fields give."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import set_script_prefix
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -47,3 +50,42 @@ def test_upload_links_follow_the_script_prefix(user, script_prefix):
     item = UploadedFileSerializer(uploaded_file, context={"request": request}).data
     assert item["url"] == f"http://testserver/cube/api/v1/uploadedfiles/{uploaded_file.pk}/"
     assert item["owner"] == f"http://testserver/cube/api/v1/users/{user.pk}/"
+
+
+def a_file(content: bytes = b"data", name: str = "x.dcm") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"upload_path": "alice/uploads/x", "fname": a_file()},
+        {"upload_path": "alice/uploads/x"},
+        {"fname": a_file()},
+        {},
+        {"upload_path": "", "fname": a_file(b"")},
+        {"upload_path": "  ", "fname": a_file()},
+        {"upload_path": "x" * 1025, "fname": "not a file"},
+        {"upload_path": 12, "fname": io.BytesIO(b"no name")},
+        {"upload_path": ["a"], "fname": a_file()},
+        {"upload_path": "alice/uploads/x", "fname": a_file(), "id": 5, "fsize": 9},
+        "not a mapping",
+    ],
+)
+def test_upload_validation_is_what_the_fields_give(data):
+    declared = UploadedFileSerializer(data=data)
+    by_fields = UploadedFileSerializer(data=data)
+    assert by_fields.fields  # built first, they are what validates
+    assert declared.is_valid() is by_fields.is_valid()
+    assert declared.errors == by_fields.errors
+    assert list(declared.errors) == list(by_fields.errors)
+    assert declared.validated_data == by_fields.validated_data
+    assert list(declared.validated_data) == list(by_fields.validated_data)
+    assert "fields" not in declared.__dict__ or not declared.is_valid()
+
+
+def test_move_validation_takes_the_upload_path_alone():
+    serializer = UploadedFileMoveSerializer(data={"upload_path": "alice/uploads/y", "fname": "z"})
+    assert serializer.is_valid()
+    assert serializer.validated_data == {"upload_path": "alice/uploads/y"}
+    assert "fields" not in serializer.__dict__
