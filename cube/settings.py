@@ -183,6 +183,12 @@ WHITENOISE_ROOT = UI_ROOT if CUBE_UI_DIR else None
 # uploadedfiles app creates it): the hourly sweep (uploadedfiles.services.remove_partial_writes)
 # removes what a web worker killed mid-upload left there.
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or str(VAR_DIR / "upload-spool")
+# Bodies that fit in memory are split at once; Django's own handlers stream the others.
+FILE_UPLOAD_HANDLERS = [
+    "cube.uploads.SmallBodyUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Storage
