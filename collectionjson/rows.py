@@ -17,6 +17,7 @@ writes floats differently from ``json``.
 
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -152,7 +153,10 @@ class Link(Column):
             return [url(values) for values in zip(*keys, strict=True)]
         # The common link, filled in by one key, is written here when the key is an int.
         head, tail = parts
-        return [f"{head}{key}{tail}" if type(key) is int else url((key,)) for key in keys[0]]
+        return [
+            f"{head}{key}{tail}" if type(key) is int else None if key is None else url((key,))
+            for key in keys[0]
+        ]
 
 
 class Value(OneColumn):
@@ -212,11 +216,10 @@ class Rows:
             for name, column in self.columns.items()
         }
         names = list(fields)
-        # Not strict: each row of the columns holds one value per name by construction, and
-        # the check costs a third of building the item.
-        page = Page(
-            dict(zip(names, values, strict=False)) for values in zip(*fields.values(), strict=True)
-        )
+        # Each item is dict(zip(names, row)) over the rows of the columns, called from C rather
+        # than from a loop. Not strict: a row holds one value per name by construction.
+        rows = zip(*fields.values(), strict=True)
+        page = Page(map(dict, map(zip, repeat(names), rows)))
         for name in self.omit_if_null:
             for item, value in zip(page, fields[name], strict=True):
                 if value is None:
