@@ -66,7 +66,7 @@ class CollectionJsonMixin(CheckedParsers):
 
 
 class RowsListMixin:
-    """GET list pages serialized from ``values()`` rows by ``rows_class`` (see ``rows.py``).
+    """GET list pages serialized from ``values_list()`` rows by ``rows_class`` (see ``rows.py``).
 
     The view's serializer still serves everything else, and must give the same items.
     """

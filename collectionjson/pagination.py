@@ -1,5 +1,6 @@
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
+from django.db.models.query import ValuesListIterable
 from rest_framework import pagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -13,13 +14,16 @@ DEFERRED_OFFSET = 1000
 def loadable_by_key(queryset) -> bool:
     """Rows carry nothing but their own and select_related fields (no annotations).
 
-    ``values()`` rows qualify when they carry their key as ``pk``.
+    ``values_list()`` rows qualify when their key, as ``pk``, comes first (see ``Rows``).
 
     False for a plain list (the file browser pages one), which has no keys to load by.
     """
     if not isinstance(queryset, QuerySet):
         return False
-    if queryset.query.values_select and "pk" not in queryset.query.values_select:
+    if queryset.query.values_select and (
+        queryset._iterable_class is not ValuesListIterable
+        or queryset.query.values_select[0] != "pk"
+    ):
         return False
     return not queryset.query.annotations and not queryset._prefetch_related_lookups
 
@@ -71,8 +75,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         # Loaded by key alone: with the list's filters kept, the database may walk the filter's
         # index again instead of fetching the rows by key.
         rows = queryset.model._default_manager.all()
-        if names := queryset.query.values_select:  # values() rows, keyed by their "pk"
-            by_key = {row["pk"]: row for row in rows.filter(pk__in=keys).values(*names)}
+        if names := queryset.query.values_select:  # values_list() rows, their key first
+            by_key = {row[0]: row for row in rows.filter(pk__in=keys).values_list(*names)}
             return [by_key[key] for key in keys]
         if paths := related_paths(queryset.query.select_related):
             rows = rows.select_related(*paths)  # without paths, it would follow every key

@@ -131,6 +131,10 @@ class JSONRenderer(renderers.JSONRenderer):
             except orjson.JSONEncodeError:
                 pass  # a value only json writes, such as an int beyond 64 bits
             else:
+                # Both separators start with this byte, which a memchr finds far faster than
+                # replace() scans for the separators themselves.
+                if b"\xe2" not in body:
+                    return body
                 return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
                     b"\xe2\x80\xa9", b"\\u2029"
                 )
