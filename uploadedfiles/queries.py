@@ -1,9 +1,5 @@
-"""The queries an upload runs to find a conflicting path, compiled once.
-
-Compiling an ORM query costs several times what running it on the unique ``fname`` index
-does, and every upload runs two: their SQL is built once per database (and per number of
-folders above the key), then run with the upload's values.
-"""
+"""The queries an upload runs to find a conflicting path, compiled once (see cube.queries)
+per database and per number of folders above the key."""
 
 import functools
 
@@ -11,15 +7,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 from collectionjson.filters import filter_fname_prefix, prefix_upper_bound, sorts_by_code_point
+from cube.queries import compiled
 from uploadedfiles.models import UploadedFile
-
-
-def compiled(query, alias: str, placeholders: list[str]) -> str:
-    """The SQL of ``query``, whose parameters must be ``placeholders`` in that order."""
-    sql, params = query.get_compiler(using=alias).as_sql()
-    if list(params) != placeholders:
-        raise ValueError(f"expected the parameters {placeholders!r}, got {params!r}")
-    return sql
 
 
 @functools.cache
@@ -27,14 +16,14 @@ def registered_among_sql(alias: str, count: int) -> str:
     # Distinct values: an IN list drops duplicates.
     placeholders = [str(index) for index in range(count)]
     files = UploadedFile.objects.using(alias).filter(fname__in=placeholders).order_by()
-    return compiled(files.values_list("fname", flat=True)[:1].query, alias, placeholders)
+    return compiled(files.values_list("fname", flat=True)[:1], placeholders)[0]
 
 
 @functools.cache
 def registered_in_range_sql(alias: str) -> str:
     placeholders = ["from", "to"]
     files = UploadedFile.objects.using(alias).filter(fname__gte="from", fname__lt="to").order_by()
-    return compiled(files.values_list("fname", flat=True)[:1].query, alias, placeholders)
+    return compiled(files.values_list("fname", flat=True)[:1], placeholders)[0]
 
 
 def registered_among(fnames: list[str]) -> str | None:

@@ -1,25 +1,13 @@
-"""The queries that a token request reading a user runs, compiled once.
-
-Compiling an ORM query costs several times what running it on an indexed table does, and
-these run on nearly every request: their SQL is built once per database, then run with the
-request's value.
-"""
+"""The queries that a token request reading a user runs, compiled once (see cube.queries)."""
 
 import functools
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+
+from cube.queries import compiled
 
 User = get_user_model()
-
-
-def compiled(queryset: QuerySet) -> str:
-    """The SQL of a query with exactly one parameter."""
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    if len(params) != 1:
-        raise ValueError(f"expected one parameter, got {params!r}")
-    return sql
 
 
 @functools.cache
@@ -29,17 +17,14 @@ def token_owner_query(alias: str) -> tuple[str, list[str], dict]:
     Loading the row through ``raw()`` or a queryset would work all of these out again for
     every request.
     """
-    compiler = User.objects.using(alias).filter(auth_token__key="").query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    if len(params) != 1:
-        raise ValueError(f"expected one parameter, got {params!r}")
+    sql, compiler = compiled(User.objects.using(alias).filter(auth_token__key=""), [""])
     columns = [expression for expression, _, _ in compiler.select]
     return sql, [column.target.attname for column in columns], compiler.get_converters(columns)
 
 
 @functools.cache
 def feed_keys_sql(alias: str) -> str:
-    return compiled(User(pk=0).feed.db_manager(alias).values_list("pk", flat=True))
+    return compiled(User(pk=0).feed.db_manager(alias).values_list("pk", flat=True), [0])[0]
 
 
 def token_owner(key: str) -> User | None:
