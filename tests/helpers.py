@@ -33,12 +33,10 @@ def cj_template(data: dict) -> str:
     return json.dumps({"template": {"data": [{"name": k, "value": v} for k, v in data.items()]}})
 
 
-def add_instance_file(**fields):
-    """A file row added as registration adds it: counted in its instance's ``files_count``."""
-    from django.db.models import F
+def add_instance_file(*, fname: str, fsize: int, plugin_inst, feed):
+    """A file row registered as outputs are, by ``insert_files``, which also counts it."""
+    from plugins.models import PluginInstanceFile
+    from plugins.services.outputs import insert_files
 
-    from plugins.models import PluginInstance, PluginInstanceFile
-
-    row = PluginInstanceFile.objects.create(**fields)
-    PluginInstance.objects.filter(pk=row.plugin_inst_id).update(files_count=F("files_count") + 1)
-    return row
+    insert_files([(fname, fsize)], plugin_inst_id=plugin_inst.pk, feed_id=feed.pk)
+    return PluginInstanceFile.objects.get(fname=fname)

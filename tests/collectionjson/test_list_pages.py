@@ -109,10 +109,9 @@ def pages_data(settings):
     PluginInstance.objects.filter(pk=9602).update(start_date=SUMMER, end_date=SUMMER)
     PluginInstance.objects.filter(pk=9603).update(start_date=WINTER, end_date=WINTER)
     for index, name in enumerate(AWKWARD_NAMES):
-        add_instance_file(
-            pk=9700 + index, fname=f"{root.output_path}/{name}", fsize=index * 1000,
-            plugin_inst=root, feed=feed,
-        )  # fmt: skip
+        fname = f"{root.output_path}/{name}"
+        add_instance_file(fname=fname, fsize=index * 1000, plugin_inst=root, feed=feed)
+        PluginInstanceFile.objects.filter(fname=fname).update(id=9700 + index)
         UploadedFile.objects.create(
             pk=9800 + index, fname=f"carol/uploads/set/{name}", fsize=2**40 + index, owner=carol
         )
