@@ -40,3 +40,24 @@ def add_instance_file(*, fname: str, fsize: int, plugin_inst, feed):
 
     insert_files([(fname, fsize)], plugin_inst_id=plugin_inst.pk, feed_id=feed.pk)
     return PluginInstanceFile.objects.get(fname=fname)
+
+
+def migrate(targets):
+    """Migrate the test database to ``targets``; the apps as of that state."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def latest_migrations():
+    """Every app's newest migration: the schema the models describe."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor.loader.graph.leaf_nodes()

@@ -4,21 +4,13 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from feeds.models import Feed
 from plugins.models import Plugin, PluginInstance, PluginMeta
+from tests.helpers import latest_migrations, migrate
 
 BEFORE = [("chrisinstance", "0001_initial")]
 AFTER = [("chrisinstance", "0002_job_id_prefix")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture
@@ -27,9 +19,7 @@ def old_database(transactional_db):
     so the tests that follow find every column."""
     apps = migrate(BEFORE)
     yield apps
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    migrate(executor.loader.graph.leaf_nodes())
+    migrate(latest_migrations())
 
 
 def plugin_instance_row() -> None:

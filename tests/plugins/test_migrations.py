@@ -1,30 +1,17 @@
 """The migration that keeps each instance's file count, run forward on an old database."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.helpers import latest_migrations, migrate
 
 BEFORE = [("plugins", "0004_covering_fname_index")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    return executor.loader.graph.leaf_nodes()
 
 
 @pytest.fixture
 def old_database(transactional_db):
     """The database as the previous release left it; the latest schema again afterwards."""
     yield migrate(BEFORE)
-    migrate(latest())
+    migrate(latest_migrations())
 
 
 def test_existing_files_are_counted(old_database):
@@ -56,7 +43,7 @@ def test_existing_files_are_counted(old_database):
             for n in range(5 + index)
         )
 
-    new = migrate(latest())
+    new = migrate(latest_migrations())
 
     counts = dict(
         new.get_model("plugins", "PluginInstance").objects.values_list("pk", "files_count")
