@@ -162,7 +162,7 @@ class FeedFileList(RowsListMixin, FeedSubresource):
         return PluginInstanceFile.objects.filter(feed=self.get_feed())
 
     def list_count(self) -> int:
-        return PluginInstance.objects.filter(feed_id=self.kwargs["pk"]).files_count()
+        return PluginInstance.objects.filter(feed_id=self.kwargs["pk"]).total_files()
 
 
 class FeedPluginInstanceList(FeedSubresource):

@@ -146,7 +146,7 @@ class PluginInstanceQuerySet(models.QuerySet):
     def active(self) -> "PluginInstanceQuerySet":
         return self.filter(status__in=ACTIVE_STATUSES)
 
-    def files_count(self) -> int:
+    def total_files(self) -> int:
         """How many file rows these instances have, from their kept counts."""
         return self.aggregate(total=models.Sum("files_count"))["total"] or 0
 
